@@ -1,0 +1,8 @@
+"""semisup: semi-supervised learning strategies for image classification on one shared encoder.
+
+Subpackages, in the order data flows through them:
+`semisup.data` (loaders, label reduction) -> `semisup.filters` (unlabeled-pool filters) ->
+`semisup.strategies` (classifiers around `semisup.encoders`).
+"""
+
+__version__ = "0.1.0"

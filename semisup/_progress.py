@@ -1,0 +1,45 @@
+"""A tqdm progress bar for Keras `fit()`, one tick per epoch."""
+
+from __future__ import annotations
+
+import keras
+from tqdm.auto import tqdm
+
+
+class TqdmEpochs(keras.callbacks.Callback):
+    """Shows epochs as a tqdm bar with the latest logged metrics as its postfix.
+
+    Args:
+        description: text before the bar (e.g. the strategy and phase).
+        leave: keep the finished bar on screen.
+    """
+
+    def __init__(self, description: str = "fit", leave: bool = True):
+        super().__init__()
+        self.description = description
+        self.leave = leave
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        total = self.params.get("epochs") if self.params else None
+        self._bar = tqdm(total=total, desc=self.description, unit="epoch", leave=self.leave)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is None:
+            return
+        shown = {k: f"{float(v):.4g}" for k, v in (logs or {}).items() if _is_number(v)}
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,164 @@
+"""The `semisup` command line.
+
+    semisup demo                      the supervised baseline on the embedded digits data
+    semisup data info DATASET         counts per split and class, and checksums
+
+Errors are printed as one line (`semisup: error: ...`); `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+# TensorFlow's C++ start-up chatter (CUDA probing on CPU machines) hides the output people want.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _import_keras_quietly():
+    """Import Keras with the C++ logging of its backend's start-up sent to a temporary file.
+
+    TensorFlow 2.21 writes its start-up notes through absl before TF_CPP_MIN_LOG_LEVEL is read; they
+    are replayed if the import fails, so nothing that explains a failure is lost.
+    """
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+
+            keras.ops.convert_to_numpy(keras.ops.zeros(1))  # device probing happens here
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return keras
+
+
+def _data_info(args) -> int:
+    from semisup.data import load
+
+    dataset = load(args.dataset, data_dir=args.data_dir)
+    print(f"{dataset.name}: {dataset.source}")
+    print(f"image shape {dataset.image_shape}, {dataset.n_classes} classes")
+    roles = {
+        dataset.train_split: "train",
+        dataset.test_split: "test",
+    }
+    if dataset.validation_split is not None:
+        roles[dataset.validation_split] = "validation"
+    names = list(dataset.class_names)
+    width = max(12, *(len(n) for n in names))
+    header = f"{'class':<{width}}" + "".join(f"{s:>14}" for s in dataset.splits)
+    print()
+    print(header)
+    print("-" * len(header))
+    counts = {s: dataset.class_counts(s) for s in dataset.splits}
+    for code, class_name in enumerate(names):
+        row = f"{f'{code} {class_name}':<{width}}"
+        row += "".join(f"{counts[s][code]:>14,}" for s in dataset.splits)
+        print(row)
+    print("-" * len(header))
+    print(f"{'total':<{width}}" + "".join(f"{len(dataset.splits[s]):>14,}" for s in dataset.splits))
+    print(f"{'role':<{width}}" + "".join(f"{roles.get(s, '-'):>14}" for s in dataset.splits))
+    if dataset.checksums:
+        print("\nsha256")
+        for file_name, digest in dataset.checksums.items():
+            print(f"  {digest}  {file_name}")
+    return 0
+
+
+def _demo(args) -> int:
+    keras = _import_keras_quietly()
+    from semisup.data import load, seed_split
+    from semisup.strategies import Supervised
+
+    dataset = load("digits")
+    split = seed_split(len(dataset.y_train))
+    y = split.apply(dataset.y_train)
+    print(
+        f"{dataset.name}: {len(dataset.y_train)} training images, {len(split.labeled)} labeled by "
+        f"the seed split, {len(split.unlabeled)} unlabeled; {len(dataset.y_test)} test images"
+    )
+    model = Supervised(
+        encoder=args.encoder,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        random_state=args.seed,
+        verbose=1,
+    )
+    started = time.perf_counter()
+    model.fit(dataset.x_train, y)
+    seconds = time.perf_counter() - started
+    accuracy = model.score(dataset.x_test, dataset.y_test)
+
+    print(
+        f"supervised baseline ({args.encoder}, {args.epochs} epochs, seed {args.seed}): "
+        f"test accuracy {accuracy:.4f}  [{seconds:.1f} s, keras {keras.__version__}, "
+        f"backend {keras.backend.backend()}]"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="semisup",
+        description="Semi-supervised image classification on one shared encoder.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo", help="train the supervised baseline on the embedded digits data (seed split)"
+    )
+    demo.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
+    demo.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    demo.add_argument("--encoder", default="conv4", help="registered encoder (default conv4)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.set_defaults(handler=_demo)
+
+    data = commands.add_parser("data", help="inspect data sets")
+    data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
+    info = data_commands.add_parser("info", help="counts per split and class, and checksums")
+    info.add_argument(
+        "dataset", help="digits, fer2013, cifar10-jpeg, cifar100, or a path to an image folder/zip"
+    )
+    info.add_argument(
+        "--data-dir", default=None, help="folder holding the data sets (default: $SEMISUP_DATA_DIR)"
+    )
+    info.set_defaults(handler=_data_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("semisup: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, KeyError) as error:
+        if args.debug:
+            raise
+        # One line, whatever the message's own line breaks.
+        message = " ".join(str(error).split()) or repr(error)
+        print(f"semisup: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

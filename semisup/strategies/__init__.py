@@ -1,0 +1,46 @@
+"""Strategies: scikit-learn classifiers around one shared encoder, one module each.
+
+`REGISTRY` maps a name to a strategy class; `get(name)` returns the class and raises with the list
+of valid names for an unknown one. A strategy you write joins the registry with `register`.
+
+Example:
+    >>> from semisup import strategies
+    >>> strategies.get("supervised")
+    <class 'semisup.strategies.supervised.Supervised'>
+"""
+
+from __future__ import annotations
+
+from semisup.strategies._base import UNLABELED, BaseStrategy
+from semisup.strategies.supervised import Supervised
+
+REGISTRY: dict[str, type[BaseStrategy]] = {}
+
+
+def register(name: str, strategy: type[BaseStrategy], overwrite: bool = False):
+    """Add a strategy class to the registry under `name`."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"Strategy name must be a non-empty string, got {name!r}.")
+    if not (isinstance(strategy, type) and issubclass(strategy, BaseStrategy)):
+        raise TypeError(
+            f"strategy must be a subclass of semisup.strategies.BaseStrategy, got {strategy!r}."
+        )
+    if name in REGISTRY and not overwrite:
+        raise ValueError(f"A strategy named {name!r} is already registered; pass overwrite=True.")
+    REGISTRY[name] = strategy
+    return strategy
+
+
+def get(name: str) -> type[BaseStrategy]:
+    """The strategy class registered as `name`."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown strategy {name!r}. Registered strategies: {sorted(REGISTRY)}."
+        ) from None
+
+
+register("supervised", Supervised)
+
+__all__ = ["REGISTRY", "UNLABELED", "BaseStrategy", "Supervised", "get", "register"]

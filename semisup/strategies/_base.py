@@ -1,0 +1,336 @@
+"""The one small base every strategy builds on: validation, label encoding, the unlabeled-pool
+filter, the shared encoder + classification head, compiling and fitting through stock Keras."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from semisup._progress import TqdmEpochs
+from semisup.data._validation import check_images, check_labels
+from semisup.encoders import build_encoder
+
+UNLABELED = -1
+
+
+def images_to_float(x: np.ndarray, name: str = "X") -> np.ndarray:
+    """Validate an image batch and return it as float32 in [0, 1] (uint8 is divided by 255)."""
+    x = check_images(x, name=name)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    return x.astype(np.float32, copy=False)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def classification_head(features, n_classes: int, name: str = "classifier"):
+    """Seed 001's head on a feature map: 2x2 max-pool, flatten, dense logits.
+
+    The pool is skipped when the feature map is already a single pixel (tiny inputs, custom
+    encoders), since there is nothing left to pool.
+    """
+    height, width = features.shape[1], features.shape[2]
+    x = features
+    if height is not None and width is not None and min(height, width) >= 2:
+        x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    return keras.layers.Dense(n_classes, name=f"{name}_logits")(x)
+
+
+class BaseStrategy(ClassifierMixin, BaseEstimator):
+    """Base of every semisup strategy: a scikit-learn classifier around one shared encoder.
+
+    `fit(X, y)` takes images (N x H x W x C, uint8 or floats in [0, 1]) and labels where `-1` marks
+    an unlabeled image. Subclasses implement `_fit(x_labeled, y_labeled, x_unlabeled, validation)`
+    and set `self.model_`, a `keras.Model` from images to class logits; everything else (input
+    checks, label encoding, the unlabeled-pool filter, seeding, batched prediction) lives here.
+
+    Args:
+        encoder: a registered encoder name (see `semisup.encoders`) or a callable
+            `input_shape -> keras.Model` returning a feature map.
+        epochs: passes over the training data of each `fit()` of the classifier.
+        batch_size: images per training step.
+        optimizer: a Keras optimizer name (`"adam"`, `"sgd"`, ...) or instance (copied per fit).
+        learning_rate: the optimizer's learning rate.
+        early_stopping_patience: stop after this many epochs without improvement of the validation
+            loss (and restore the best weights); needs `validation_data` in `fit()`. None: off.
+        callbacks: extra Keras callbacks passed to every `fit()`.
+        unlabeled_filter: an outlier filter (e.g. `DeepSVDDFilter(nu=0.1)`) fitted on the labeled
+            images; unlabeled images it marks as outliers (-1) are dropped before training.
+        random_state: seed for weight initialisation, shuffling and augmentation; an int makes a
+            CPU run repeatable. None: not seeded.
+        verbose: 0 silent, 1 a tqdm progress bar per training phase.
+    """
+
+    #: whether the strategy learns from unlabeled images at all (the supervised baseline does not)
+    uses_unlabeled: bool = True
+    #: images per prediction batch
+    prediction_batch_size: int = 1024
+
+    def __init__(
+        self,
+        encoder="conv4",
+        epochs=100,
+        batch_size=128,
+        optimizer="adam",
+        learning_rate=1e-3,
+        early_stopping_patience=None,
+        callbacks=None,
+        unlabeled_filter=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.encoder = encoder
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.early_stopping_patience = early_stopping_patience
+        self.callbacks = callbacks
+        self.unlabeled_filter = unlabeled_filter
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, X, y, *, validation_data=None):
+        """Train on images `X` with labels `y` (-1 = unlabeled).
+
+        Args:
+            X: images, N x H x W x C, uint8 or floats in [0, 1].
+            y: N integer labels; -1 marks an unlabeled image.
+            validation_data: optional `(X_val, y_val)` with every label known, used for the
+                validation curves in `history_` and for early stopping.
+
+        Returns:
+            self
+        """
+        self._check_parameters()
+        x = images_to_float(X, name="X")
+        y = check_labels(y, n_samples=len(x), name="y", allow_unlabeled=True)
+        labeled = y != UNLABELED
+        if not labeled.any():
+            raise ValueError(
+                "y has no labeled sample (every label is -1). A classifier needs at least one "
+                "labeled image per class."
+            )
+        self.classes_ = np.unique(y[labeled])
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError(
+                f"y has labeled samples of only one class ({self.classes_[0]}); at least two "
+                "classes are needed."
+            )
+        self.input_shape_ = tuple(x.shape[1:])
+        x_labeled = x[labeled]
+        y_labeled = self._encode_labels(y[labeled])
+        x_unlabeled = x[~labeled]
+        validation = self._prepare_validation(validation_data)
+
+        self._seed()
+        x_unlabeled = self._filter_unlabeled(x_labeled, x_unlabeled)
+        self.n_labeled_ = len(x_labeled)
+        self.n_unlabeled_ = len(x_unlabeled)
+        started = time.perf_counter()
+        self.history_ = {}
+        self._fit(x_labeled, y_labeled, x_unlabeled, validation)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, N x n_classes, columns in the order of `classes_`."""
+        check_is_fitted(self, "model_")
+        x = images_to_float(X, name="X")
+        if tuple(x.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {tuple(x.shape[1:])}, but this model was fitted on "
+                f"{self.input_shape_}."
+            )
+        logits = self.model_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        return softmax(np.asarray(logits, dtype=np.float64))
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class labels (values from `classes_`)."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def encoder_(self) -> keras.Model:
+        """The trained shared encoder (a sub-model of `model_`)."""
+        check_is_fitted(self, "model_")
+        return self._encoder_model
+
+    # ------------------------------------------------------------------ for subclasses
+    def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):  # pragma: no cover
+        raise NotImplementedError
+
+    def _build_encoder(self) -> keras.Model:
+        return build_encoder(self.encoder, self.input_shape_)
+
+    def _build_classifier(self, encoder: keras.Model | None = None) -> keras.Model:
+        """Encoder + seed 001's head (max-pool, flatten, dense logits), as one keras.Model."""
+        encoder = encoder if encoder is not None else self._build_encoder()
+        inputs = keras.Input(shape=self.input_shape_, name="images")
+        logits = classification_head(encoder(inputs), self.n_classes_)
+        model = keras.Model(inputs, logits, name=f"{type(self).__name__.lower()}_classifier")
+        model._semisup_encoder = encoder
+        return model
+
+    def _make_optimizer(self) -> keras.optimizers.Optimizer:
+        if isinstance(self.optimizer, keras.optimizers.Optimizer):
+            config = self.optimizer.get_config()
+            config["learning_rate"] = self.learning_rate
+            return type(self.optimizer).from_config(config)
+        return keras.optimizers.get(
+            {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
+        )
+
+    def _compile_classifier(self, model: keras.Model) -> keras.Model:
+        model.compile(
+            optimizer=self._make_optimizer(),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            jit_compile="auto",
+        )
+        return model
+
+    def _keras_fit(
+        self,
+        model: keras.Model,
+        x,
+        y=None,
+        *,
+        sample_weight=None,
+        validation=None,
+        epochs=None,
+        batch_size=None,
+        phase: str = "fit",
+    ) -> dict[str, list[float]]:
+        """`model.fit` with this strategy's callbacks, early stopping and progress bar.
+
+        Returns the Keras history dict; it is also stored in `history_[phase]`.
+        """
+        callbacks = list(self.callbacks or [])
+        if self.early_stopping_patience is not None:
+            if validation is None:
+                raise ValueError(
+                    "early_stopping_patience is set but fit() got no validation_data; pass "
+                    "validation_data=(X_val, y_val) or set early_stopping_patience=None."
+                )
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=self.early_stopping_patience,
+                    restore_best_weights=True,
+                )
+            )
+        if self.verbose:
+            callbacks.append(TqdmEpochs(f"{type(self).__name__} {phase}"))
+        history = model.fit(
+            x,
+            y,
+            sample_weight=sample_weight,
+            validation_data=validation,
+            epochs=self.epochs if epochs is None else epochs,
+            batch_size=self.batch_size if batch_size is None else batch_size,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=True,
+        )
+        record = {k: [float(v) for v in values] for k, values in history.history.items()}
+        self.history_[phase] = record
+        return record
+
+    def _set_model(self, model: keras.Model, encoder: keras.Model) -> None:
+        self.model_ = model
+        self._encoder_model = encoder
+
+    # ------------------------------------------------------------------ helpers
+    def _check_parameters(self) -> None:
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+        patience = self.early_stopping_patience
+        if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 0):
+            raise ValueError(
+                f"early_stopping_patience must be None or a non-negative integer, got {patience!r}."
+            )
+        if not isinstance(self.optimizer, (str, keras.optimizers.Optimizer)):
+            raise TypeError(
+                "optimizer must be a Keras optimizer name such as 'adam' or an optimizer "
+                f"instance, got {type(self.optimizer).__name__}."
+            )
+        if isinstance(self.optimizer, str):
+            try:
+                keras.optimizers.get(self.optimizer)
+            except ValueError:
+                raise ValueError(
+                    f"Unknown optimizer {self.optimizer!r}; use a Keras optimizer name such as "
+                    "'adam', 'adamw', 'sgd' or 'rmsprop'."
+                ) from None
+        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
+            raise TypeError(f"random_state must be None or an int, got {self.random_state!r}.")
+
+    def _seed(self) -> None:
+        if self.random_state is not None:
+            keras.utils.set_random_seed(int(self.random_state))
+
+    def _encode_labels(self, labels: np.ndarray, name: str = "y") -> np.ndarray:
+        codes = np.searchsorted(self.classes_, labels)
+        codes = np.clip(codes, 0, len(self.classes_) - 1)
+        unknown = self.classes_[codes] != labels
+        if unknown.any():
+            raise ValueError(
+                f"{name} holds label {labels[unknown][0]} that no labeled training image has; "
+                f"known classes: {self.classes_.tolist()}."
+            )
+        return codes.astype(np.int64)
+
+    def _prepare_validation(self, validation_data):
+        if validation_data is None:
+            return None
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a tuple (X_val, y_val).")
+        x_val = images_to_float(validation_data[0], name="validation_data X")
+        if tuple(x_val.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"validation_data images have shape {tuple(x_val.shape[1:])}, training images "
+                f"{self.input_shape_}."
+            )
+        y_val = check_labels(
+            validation_data[1], n_samples=len(x_val), name="validation_data y", allow_unlabeled=False
+        )
+        return x_val, self._encode_labels(y_val, name="validation_data y")
+
+    def _filter_unlabeled(self, x_labeled, x_unlabeled):
+        self.unlabeled_filter_ = None
+        self.n_unlabeled_removed_ = 0
+        if self.unlabeled_filter is None or not self.uses_unlabeled or len(x_unlabeled) == 0:
+            return x_unlabeled
+        unlabeled_filter = clone(self.unlabeled_filter)
+        if hasattr(unlabeled_filter, "random_state") and self.random_state is not None:
+            unlabeled_filter.set_params(random_state=self.random_state)
+        if hasattr(unlabeled_filter, "verbose"):
+            unlabeled_filter.set_params(verbose=self.verbose)
+        unlabeled_filter.fit(x_labeled)
+        keep = np.asarray(unlabeled_filter.predict(x_unlabeled)) == 1
+        self.unlabeled_filter_ = unlabeled_filter
+        if not keep.any():
+            warnings.warn(
+                f"{type(unlabeled_filter).__name__} marked every one of the {len(x_unlabeled)} "
+                "unlabeled images as an outlier; the pool was kept whole. Use a smaller nu.",
+                stacklevel=3,
+            )
+            return x_unlabeled
+        self.n_unlabeled_removed_ = int((~keep).sum())
+        return x_unlabeled[keep]

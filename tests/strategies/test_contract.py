@@ -1,0 +1,108 @@
+"""One contract every registered strategy meets (run under TensorFlow and, in CI, JAX too)."""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from semisup import strategies
+
+pytestmark = pytest.mark.backend
+
+# Per-strategy settings that keep a fit to a second or two on tiny data.
+FAST = {"epochs": 2, "batch_size": 8, "random_state": 0}
+EXTRA_FAST = {}
+
+
+def make(name, **overrides):
+    params = {**FAST, **EXTRA_FAST.get(name, {}), **overrides}
+    return strategies.get(name)(**params)
+
+
+class WeightWatcher(keras.callbacks.Callback):
+    """Records the weights at the start and end of the last fit() it saw."""
+
+    def on_train_begin(self, logs=None):
+        self.before = [np.array(w) for w in self.model.get_weights()]
+
+    def on_train_end(self, logs=None):
+        self.after = [np.array(w) for w in self.model.get_weights()]
+
+
+STRATEGIES = sorted(strategies.REGISTRY)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_fit_predict_contract(name, tiny_images):
+    x, y, y_true = tiny_images
+    watcher = WeightWatcher()
+    model = make(name, callbacks=[watcher])
+    assert model.fit(x, y) is model
+
+    losses = [v for phase in model.history_.values() for v in phase.get("loss", [])]
+    assert losses and np.all(np.isfinite(losses))
+    assert any(not np.array_equal(b, a) for b, a in zip(watcher.before, watcher.after))
+
+    proba = model.predict_proba(x)
+    assert proba.shape == (len(x), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert set(np.unique(model.predict(x))) <= {0, 1}
+    assert 0.0 <= model.score(x, y_true) <= 1.0
+    assert model.n_labeled_ == int((y != -1).sum())
+    assert np.array_equal(model.classes_, [0, 1])
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_clone_and_params_round_trip(name):
+    model = make(name)
+    params = model.get_params()
+    twin = clone(model)
+    assert twin.get_params() == params
+    assert twin is not model
+    twin.set_params(epochs=3)
+    assert twin.epochs == 3 and model.epochs == FAST["epochs"]
+    assert type(model)(**params).get_params() == params
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_fit_without_unlabeled_data(name, tiny_images):
+    x, y, y_true = tiny_images
+    labeled = y != -1
+    model = make(name).fit(x[labeled], y[labeled])
+    assert model.n_unlabeled_ == 0
+    assert model.predict_proba(x).shape == (len(x), 2)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_training_step_is_compiled(name, tiny_images):
+    x, y, _ = tiny_images
+    model = make(name, epochs=1).fit(x, y)
+    if keras.backend.backend() == "jax":
+        assert model.model_.jit_compile is True
+    else:
+        assert not model.model_.run_eagerly
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_same_random_state_repeats_on_cpu(name, tiny_images):
+    x, y, _ = tiny_images
+    first = make(name).fit(x, y).predict_proba(x)
+    second = make(name).fit(x, y).predict_proba(x)
+    np.testing.assert_allclose(first, second, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_bad_input_is_named(name, tiny_images):
+    x, y, _ = tiny_images
+    with pytest.raises(ValueError, match="no labeled sample"):
+        make(name).fit(x, np.full(len(x), -1))
+    with pytest.raises(ValueError, match="length|lengths|samples"):
+        make(name).fit(x, y[:-1])
+    with pytest.raises(ValueError, match="epochs"):
+        make(name, epochs=0).fit(x, y)
+    bad = x.astype("float32") / 255
+    bad[3, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN|finite"):
+        make(name).fit(bad, y)
+    with pytest.raises(ValueError, match="only one class"):
+        make(name).fit(x, np.where(y == 1, -1, y))

@@ -1,0 +1,69 @@
+import keras
+import numpy as np
+import pytest
+
+from semisup.strategies import Supervised
+
+
+def test_unlabeled_images_do_not_change_the_supervised_fit(tiny_images):
+    x, y, _ = tiny_images
+    labeled = y != -1
+    with_pool = Supervised(epochs=2, batch_size=8, random_state=0).fit(x, y)
+    without_pool = Supervised(epochs=2, batch_size=8, random_state=0).fit(x[labeled], y[labeled])
+    np.testing.assert_allclose(with_pool.predict_proba(x), without_pool.predict_proba(x), atol=1e-6)
+
+
+def test_network_is_seed_001_cnn():
+    x = np.zeros((4, 32, 32, 3), dtype=np.uint8)
+    y = np.array([0, 1, 2, 3])
+    model = Supervised(epochs=1, batch_size=4, random_state=0).fit(x, y)
+    layer_types = [type(layer).__name__ for layer in model.model_.layers]
+    assert layer_types == ["InputLayer", "Functional", "MaxPooling2D", "Flatten", "Dense"]
+    assert model.model_.layers[-1].units == 4
+    assert model.model_.output_shape == (None, 4)
+    assert model.encoder_.output_shape == (None, 4, 4, 128)
+
+
+def test_learns_an_easy_task_and_reports_history(tiny_images):
+    x, _, y_true = tiny_images
+    model = Supervised(epochs=15, batch_size=8, random_state=0)
+    model.fit(x, y_true, validation_data=(x, y_true))
+    assert model.score(x, y_true) >= 0.9
+    assert set(model.history_["classifier"]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+
+
+def test_early_stopping_needs_validation_data(tiny_images):
+    x, y, _ = tiny_images
+    with pytest.raises(ValueError, match="validation_data"):
+        Supervised(epochs=2, early_stopping_patience=1).fit(x, y)
+
+
+def test_early_stopping_stops(tiny_images):
+    x, y, y_true = tiny_images
+    model = Supervised(epochs=50, batch_size=8, early_stopping_patience=0, random_state=0)
+    model.fit(x, y, validation_data=(x[::-1] * 0, y_true))
+    assert len(model.history_["classifier"]["loss"]) < 50
+
+
+def test_non_contiguous_label_codes_are_kept(tiny_images):
+    x, y, _ = tiny_images
+    y = np.where(y == 1, 7, y)
+    model = Supervised(epochs=1, batch_size=8, random_state=0).fit(x, y)
+    assert np.array_equal(model.classes_, [0, 7])
+    assert set(np.unique(model.predict(x))) <= {0, 7}
+
+
+def test_predict_rejects_other_image_shape(tiny_images):
+    x, y, _ = tiny_images
+    model = Supervised(epochs=1, batch_size=8).fit(x, y)
+    with pytest.raises(ValueError, match="fitted on"):
+        model.predict(np.zeros((2, 32, 32, 1), dtype=np.uint8))
+
+
+def test_optimizer_choices():
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        Supervised(optimizer="nonsense").fit(np.zeros((2, 28, 28, 1), np.uint8), [0, 1])
+    model = Supervised(optimizer=keras.optimizers.SGD(momentum=0.9), learning_rate=0.01, epochs=1)
+    model.fit(np.zeros((2, 28, 28, 1), np.uint8), [0, 1])
+    assert isinstance(model.model_.optimizer, keras.optimizers.SGD)
+    assert model.model_.optimizer.momentum == 0.9

@@ -1,0 +1,24 @@
+"""The README's two commands are the ones CI and users run; keep them honest."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _readme_commands():
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```(?:bash|sh)\n(.*?)\n```", text, flags=re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    commands = _readme_commands()
+    assert len(commands) >= 2, "README must start with the main-job and the test command"
+    test_command = commands[1].strip()
+    assert "pytest" in test_command
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert test_command in ci_lines
+
+
+def test_readme_main_command_runs_the_demo():
+    assert "semisup demo" in _readme_commands()[0]
