@@ -12,7 +12,10 @@ Example:
 from __future__ import annotations
 
 from semisup.strategies._base import UNLABELED, BaseStrategy
+from semisup.strategies.one_step_autoencoder import OneStepAutoencoder
+from semisup.strategies.self_training import SelfTraining
 from semisup.strategies.supervised import Supervised
+from semisup.strategies.two_step_autoencoder import TwoStepAutoencoder
 
 REGISTRY: dict[str, type[BaseStrategy]] = {}
 
@@ -42,5 +45,18 @@ def get(name: str) -> type[BaseStrategy]:
 
 
 register("supervised", Supervised)
+register("self_training", SelfTraining)
+register("two_step_autoencoder", TwoStepAutoencoder)
+register("one_step_autoencoder", OneStepAutoencoder)
 
-__all__ = ["REGISTRY", "UNLABELED", "BaseStrategy", "Supervised", "get", "register"]
+__all__ = [
+    "REGISTRY",
+    "UNLABELED",
+    "BaseStrategy",
+    "OneStepAutoencoder",
+    "SelfTraining",
+    "Supervised",
+    "TwoStepAutoencoder",
+    "get",
+    "register",
+]

@@ -32,17 +32,32 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def classification_head(features, n_classes: int, name: str = "classifier"):
-    """Seed 001's head on a feature map: 2x2 max-pool, flatten, dense logits.
+HEADS = ("linear", "mlp")
 
-    The pool is skipped when the feature map is already a single pixel (tiny inputs, custom
-    encoders), since there is nothing left to pool.
+
+def classification_head(features, n_classes: int, head: str = "linear", name: str = "classifier"):
+    """A classification head on an encoder's feature map, returning class logits.
+
+    Args:
+        features: the encoder's output tensor (batch x height x width x channels).
+        n_classes: number of output logits.
+        head: `"linear"`: seed 001's supervised head (2x2 max-pool, flatten, one dense layer);
+            the pool is skipped when the map is already a single pixel. `"mlp"`: seed 001's
+            two-step head (flatten, dense 1024-256-128 with ReLU, dense logits).
+        name: prefix of the head's layer names.
     """
-    height, width = features.shape[1], features.shape[2]
+    if head not in HEADS:
+        raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
     x = features
-    if height is not None and width is not None and min(height, width) >= 2:
-        x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
-    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    if head == "linear":
+        height, width = features.shape[1], features.shape[2]
+        if height is not None and width is not None and min(height, width) >= 2:
+            x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
+        x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    else:
+        x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+        for units in (1024, 256, 128):
+            x = keras.layers.Dense(units, activation="relu", name=f"{name}_dense{units}")(x)
     return keras.layers.Dense(n_classes, name=f"{name}_logits")(x)
 
 
@@ -141,6 +156,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.n_unlabeled_ = len(x_unlabeled)
         started = time.perf_counter()
         self.history_ = {}
+        self.jit_compiled_ = {}
         self._fit(x_labeled, y_labeled, x_unlabeled, validation)
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -174,11 +190,16 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
     def _build_encoder(self) -> keras.Model:
         return build_encoder(self.encoder, self.input_shape_)
 
-    def _build_classifier(self, encoder: keras.Model | None = None) -> keras.Model:
-        """Encoder + seed 001's head (max-pool, flatten, dense logits), as one keras.Model."""
+    def _build_classifier(
+        self, encoder: keras.Model | None = None, head: str = "linear"
+    ) -> keras.Model:
+        """Encoder + a classification head (see `classification_head`), as one keras.Model.
+
+        With the default linear head this is seed 001's CNN: max-pool, flatten, dense logits.
+        """
         encoder = encoder if encoder is not None else self._build_encoder()
         inputs = keras.Input(shape=self.input_shape_, name="images")
-        logits = classification_head(encoder(inputs), self.n_classes_)
+        logits = classification_head(encoder(inputs), self.n_classes_, head=head)
         model = keras.Model(inputs, logits, name=f"{type(self).__name__.lower()}_classifier")
         model._semisup_encoder = encoder
         return model
@@ -212,13 +233,18 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         epochs=None,
         batch_size=None,
         phase: str = "fit",
+        early_stopping: bool = True,
     ) -> dict[str, list[float]]:
         """`model.fit` with this strategy's callbacks, early stopping and progress bar.
+
+        Args:
+            early_stopping: apply `early_stopping_patience` (on the validation loss) in this
+                phase; pretraining phases without validation data pass False.
 
         Returns the Keras history dict; it is also stored in `history_[phase]`.
         """
         callbacks = list(self.callbacks or [])
-        if self.early_stopping_patience is not None:
+        if early_stopping and self.early_stopping_patience is not None:
             if validation is None:
                 raise ValueError(
                     "early_stopping_patience is set but fit() got no validation_data; pass "
@@ -246,6 +272,8 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         )
         record = {k: [float(v) for v in values] for k, values in history.history.items()}
         self.history_[phase] = record
+        # Whether each phase's training step ran compiled (XLA) - eager steps are a 100x trap.
+        self.jit_compiled_[phase] = bool(model.jit_compile)
         return record
 
     def _set_model(self, model: keras.Model, encoder: keras.Model) -> None:
