@@ -15,8 +15,8 @@ import re
 import uuid
 import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -96,9 +96,7 @@ def _cache_path(name: str, key: str) -> Path:
     return default_cache_dir() / f"{safe_name}-{key[:32]}.npz"
 
 
-def read_splits(
-    name: str, key: str
-) -> tuple[dict[str, Split], tuple[str, ...]] | None:
+def read_splits(name: str, key: str) -> tuple[dict[str, Split], tuple[str, ...]] | None:
     """Return the cached splits and class names for `key`, or None if there is no usable entry.
 
     An unreadable entry (truncated, written by something else) is reported with a warning and

@@ -75,7 +75,10 @@ def _read_members(kind: str, source: Path, progress: bool) -> dict[str, bytes]:
     """The bytes of train, test and meta, read straight from the archive (nothing extracted)."""
     contents: dict[str, bytes] = {}
     bar = tqdm(
-        total=len(_MEMBERS), desc=f"Reading {source.name}", unit="file", file=sys.stderr,
+        total=len(_MEMBERS),
+        desc=f"Reading {source.name}",
+        unit="file",
+        file=sys.stderr,
         disable=not progress,
     )
     with bar:
@@ -114,8 +117,9 @@ def _field(document: dict, key: str, where: str):
     for candidate in (key.encode("ascii"), key):
         if candidate in document:
             return document[candidate]
-    found = sorted(k.decode("ascii", "replace") if isinstance(k, bytes) else str(k)
-                   for k in document)
+    found = sorted(
+        k.decode("ascii", "replace") if isinstance(k, bytes) else str(k) for k in document
+    )
     raise ValueError(f"{where} has no '{key}' entry (found: {', '.join(found)}).")
 
 
@@ -163,8 +167,10 @@ def _split(document: dict, label_key: str, n_classes: int, where: str) -> Split:
 
 def _decode(kind: str, source: Path, label_mode: str, progress: bool):
     contents = _read_members(kind, source, progress)
-    where = {member: f"{source}:{member}" if kind == "archive" else str(source / member)
-             for member in _MEMBERS}
+    where = {
+        member: f"{source}:{member}" if kind == "archive" else str(source / member)
+        for member in _MEMBERS
+    }
     meta = _unpickle(contents["meta"], where["meta"])
     class_names = _names(_field(meta, f"{label_mode}_label_names", where["meta"]), where["meta"])
     splits = {
@@ -201,7 +207,7 @@ def load_cifar100(
 
     Example:
         >>> ds = load_cifar100(label_mode="coarse")  # doctest: +SKIP
-        >>> ds.x_train.shape, ds.n_classes
+        >>> ds.x_train.shape, ds.n_classes  # doctest: +SKIP
         ((50000, 32, 32, 3), 20)
     """
     if label_mode not in _LABEL_MODES:

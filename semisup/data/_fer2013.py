@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
+from collections.abc import Sized
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ _LOADER_VERSION = "fer2013-1"
 # differently (neutral before sad), so folder names are mapped by name, never by sort order.
 FER2013_CLASS_NAMES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 FER2013_SPLITS = ("Training", "PublicTest", "PrivateTest")
+_CODES_TEXT = ", ".join(f"{code}={name}" for code, name in enumerate(FER2013_CLASS_NAMES))
 
 _SIDE = 48
 _PIXEL_COUNT = _SIDE * _SIDE
@@ -47,7 +49,7 @@ def _empty_splits() -> dict[str, Split]:
     }
 
 
-def _check_all_splits_present(splits: dict[str, Split], source: Path) -> None:
+def _check_all_splits_present(splits: dict[str, Sized], source: Path) -> None:
     empty = [split for split in FER2013_SPLITS if len(splits[split]) == 0]
     if empty:
         raise ValueError(
@@ -76,8 +78,12 @@ def _parse_csv(path: Path, progress: bool) -> dict[str, Split]:
         pixels_column = header.index("pixels")
         usage_column = header.index("Usage")
         rows = tqdm(
-            reader, desc=f"Reading {path.name}", unit="row", file=sys.stderr,
-            disable=not progress, mininterval=0.5,
+            reader,
+            desc=f"Reading {path.name}",
+            unit="row",
+            file=sys.stderr,
+            disable=not progress,
+            mininterval=0.5,
         )
         for row_number, row in enumerate(rows, start=1):
             where = f"{path}, data row {row_number} (line {reader.line_num})"
@@ -86,10 +92,10 @@ def _parse_csv(path: Path, progress: bool) -> dict[str, Split]:
                     f"{where}: {len(row)} fields, expected {len(header)} ({', '.join(header)})."
                 )
             emotion_text = row[emotion_column].strip()
-            if not (emotion_text.isascii() and emotion_text.isdigit()) or int(emotion_text) >= len(FER2013_CLASS_NAMES):
+            is_code = emotion_text.isascii() and emotion_text.isdigit()
+            if not is_code or int(emotion_text) >= len(FER2013_CLASS_NAMES):
                 raise ValueError(
-                    f"{where}: emotion {emotion_text!r} is not a code 0..6 "
-                    f"({', '.join(f'{code}={name}' for code, name in enumerate(FER2013_CLASS_NAMES))})."
+                    f"{where}: emotion {emotion_text!r} is not a code 0..6 ({_CODES_TEXT})."
                 )
             usage = row[usage_column].strip()
             if usage not in images:
@@ -105,13 +111,10 @@ def _parse_csv(path: Path, progress: bool) -> dict[str, Split]:
             try:
                 pixels = np.array(tokens, dtype=np.int64)
             except ValueError as error:
-                raise ValueError(
-                    f"{where}: the pixels are not all integers ({error})."
-                ) from error
+                raise ValueError(f"{where}: the pixels are not all integers ({error}).") from error
             if pixels.min() < 0 or pixels.max() > 255:
                 raise ValueError(
-                    f"{where}: pixel values must be 0..255; found "
-                    f"{pixels.min()}..{pixels.max()}."
+                    f"{where}: pixel values must be 0..255; found {pixels.min()}..{pixels.max()}."
                 )
             images[usage].append(pixels.astype(np.uint8).reshape(_SIDE, _SIDE, 1))
             labels[usage].append(int(emotion_text))
@@ -144,6 +147,7 @@ def _decode_folder(tree: _images.ImageTree, progress: bool) -> dict[str, Split]:
                 f"folder; expected one of {', '.join(sorted(FER2013_CLASS_NAMES))}."
             )
         by_split[_split_of(image_file)].append(image_file)
+    _check_all_splits_present(by_split, tree.root)  # before spending time on decoding
     ordered = [image_file for split in FER2013_SPLITS for image_file in by_split[split]]
     images = _images.decode_images(
         ordered, description="Decoding fer2013", progress=progress, expected=(_SIDE, _SIDE, "L")
@@ -178,8 +182,9 @@ def _resolve_source(path: Path) -> tuple[str, Path]:
     if csv_path.is_file():
         if others:
             raise ValueError(
-                f"{path} holds both {_CSV_NAME} and image folders/zips ({', '.join(sorted(others))});"
-                f" pass the one to read: load_fer2013('{csv_path}') or move one away."
+                f"{path} holds both {_CSV_NAME} and image folders/zips "
+                f"({', '.join(sorted(others))}); pass the one to read, e.g. "
+                f"load_fer2013('{csv_path}'), or move one away."
             )
         return "csv", csv_path
     if not others:
@@ -216,7 +221,7 @@ def load_fer2013(path=None, *, progress: bool = True, cache: bool = True) -> Dat
 
     Example:
         >>> ds = load_fer2013("data/fer2013")  # doctest: +SKIP
-        >>> len(ds.splits["Training"]), ds.validation_split, ds.test_split
+        >>> len(ds.splits["Training"]), ds.validation_split, ds.test_split  # doctest: +SKIP
         (28709, 'PublicTest', 'PrivateTest')
     """
     if path is None:

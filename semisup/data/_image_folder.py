@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -13,7 +13,7 @@ from ._dataset import Dataset, Split
 
 __all__ = ["load_image_folder", "CIFAR10_CLASS_NAMES"]
 
-_LOADER_VERSION = "image-folder-1"
+_LOADER_VERSION = "image-folder-2"
 
 # CIFAR-10's label order (batches.meta of the official release); it happens to be alphabetical,
 # which the tests check, so a sorted folder listing gives the same codes.
@@ -59,17 +59,23 @@ def _roles(split_names: Sequence[str], root: Path) -> dict[str, str | None]:
     return roles
 
 
-def _resolve_class_names(
-    found: Sequence[str], class_names: Sequence[str] | None, root: Path
-) -> tuple[str, ...]:
+def _check_class_names(class_names: Sequence[str] | None) -> tuple[str, ...] | None:
     if class_names is None:
-        return tuple(sorted(found))
+        return None
     if isinstance(class_names, str):
         raise TypeError("class_names must be a sequence of names, not one string.")
     class_names = tuple(str(name) for name in class_names)
     duplicates = sorted({name for name in class_names if class_names.count(name) > 1})
     if duplicates:
         raise ValueError(f"class_names lists {duplicates} more than once; each name once.")
+    return class_names
+
+
+def _resolve_class_names(
+    found: Sequence[str], class_names: tuple[str, ...] | None, root: Path
+) -> tuple[str, ...]:
+    if class_names is None:
+        return tuple(sorted(found))
     unknown = sorted(set(found) - set(class_names))
     if unknown:
         raise ValueError(
@@ -87,11 +93,16 @@ def _decode_tree(
     progress: bool,
 ) -> dict[str, Split]:
     code_by_name = {name: code for code, name in enumerate(class_names)}
-    ordered = [image_file for split in split_order for image_file in tree.files
-               if image_file.split == split]
+    ordered = [
+        image_file
+        for split in split_order
+        for image_file in tree.files
+        if image_file.split == split
+    ]
     images = _images.decode_images(ordered, description=description, progress=progress)
-    labels = np.array([code_by_name[image_file.class_name] for image_file in ordered],
-                      dtype=np.int64)
+    labels = np.array(
+        [code_by_name[image_file.class_name] for image_file in ordered], dtype=np.int64
+    )
     splits = {}
     start = 0
     for split in split_order:
@@ -136,35 +147,36 @@ def load_image_folder(
 
     Example:
         >>> ds = load_image_folder("data/cifar10-jpeg")  # doctest: +SKIP
-        >>> ds.x_train.shape
+        >>> ds.x_train.shape  # doctest: +SKIP
         (50000, 32, 32, 3)
     """
     root = Path(path)
-    tree = _images.scan_image_tree(root)
-    split_names = sorted({image_file.split for image_file in tree.files})
-    roles = _roles(split_names, root)
-    found_classes = sorted({image_file.class_name for image_file in tree.files})
-    resolved_class_names = _resolve_class_names(found_classes, class_names, root)
-    role_order = [roles["train_split"], roles["validation_split"], roles["test_split"]]
-    split_order = [split for split in role_order if split is not None]
-    split_order += [split for split in split_names if split not in split_order]
+    class_names = _check_class_names(class_names)
     if name is None:
         name = root.stem if root.is_file() else root.resolve().name
-
+    tree = _images.scan_image_tree(root)
+    # The key needs only the sources' sha256 and the arguments: everything else (split and
+    # class folders, file order) follows from the content, so a warm load never lists a zip.
     checksums = tree.checksums()
     key = _cache.cache_key(
         "image-folder",
         _LOADER_VERSION,
         checksums,
-        {"class_names": list(resolved_class_names), "split_order": split_order},
+        {"class_names": None if class_names is None else list(class_names)},
     )
     cached = _cache.read_splits(name, key) if cache else None
     if cached is not None:
-        splits, _ = cached
+        splits, resolved_class_names = cached
+        roles = _roles(list(splits), root)
     else:
-        splits = _decode_tree(
-            tree, split_order, resolved_class_names, f"Decoding {name}", progress
-        )
+        split_names = sorted({image_file.split for image_file in tree.files})
+        roles = _roles(split_names, root)
+        found_classes = sorted({image_file.class_name for image_file in tree.files})
+        resolved_class_names = _resolve_class_names(found_classes, class_names, root)
+        role_order = [roles["train_split"], roles["validation_split"], roles["test_split"]]
+        split_order = [split for split in role_order if split is not None]
+        split_order += [split for split in split_names if split not in split_order]
+        splits = _decode_tree(tree, split_order, resolved_class_names, f"Decoding {name}", progress)
         if cache:
             _cache.write_splits(name, key, splits, resolved_class_names)
     return Dataset(

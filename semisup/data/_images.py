@@ -8,16 +8,17 @@ it, so no image is ever silently left out.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
 import sys
 import zipfile
 import zlib
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -71,31 +72,50 @@ class ImageFile:
         return f"{self.archive}:{self.location}" if self.archive else self.location
 
 
-@dataclass(frozen=True)
 class ImageTree:
-    """Every image file found under a path, and the source files to hash for the cache key.
+    """The image files under a path, listed only when needed.
 
-    `sources` maps a checksum name (a zip's file name, or `split/` for a loose folder) to the
-    zip file or to the files of that folder.
+    The zips themselves are found at once (so their sha256 can key the cache); their member
+    lists are read on first use of `files`, because parsing the directory of a 50,000-member
+    zip costs more than reading the cached arrays it would lead to.
     """
 
-    root: Path
-    files: tuple[ImageFile, ...]
-    sources: dict[str, Path | tuple[ImageFile, ...]]
+    def __init__(self, root: Path, zip_paths: Sequence[Path]):
+        self.root = root
+        self.zip_paths = tuple(zip_paths)  # empty for a loose folder tree
+
+    @functools.cached_property
+    def files(self) -> tuple[ImageFile, ...]:
+        """Every image file, sorted by (split, class, file name); the layout is checked here."""
+        if self.zip_paths:
+            files = [image_file for path in self.zip_paths for image_file in _scan_zip(path)]
+        else:
+            files = _scan_folder(self.root)
+        if not files:
+            raise ValueError(
+                f"No image files found in {self.root}; expected images laid out {LAYOUT} "
+                f"(e.g. train/cat/0001.png)."
+            )
+        files.sort(key=lambda image_file: image_file.parts)
+        for previous, current in zip(files, files[1:]):
+            if previous.parts == current.parts:
+                raise ValueError(
+                    f"'{'/'.join(current.parts)}' is present twice: {previous.display} and "
+                    f"{current.display}. Remove one copy."
+                )
+        return tuple(files)
 
     def checksums(self) -> dict[str, str]:
-        """sha256 of each source: of the zip file, or of a folder's sorted (path, sha256) list."""
-        result = {}
-        for source_name, source in self.sources.items():
-            if isinstance(source, Path):
-                result[source_name] = sha256_file(source)
-            else:
-                listing = hashlib.sha256()
-                for image_file in source:
-                    line = f"{'/'.join(image_file.parts)}\0{sha256_file(image_file.location)}\n"
-                    listing.update(line.encode("utf-8"))
-                result[source_name] = listing.hexdigest()
-        return result
+        """sha256 by source: each zip's, or for a loose folder tree one per split folder
+        (`"<split>/"`), taken over its sorted list of (relative path, file sha256)."""
+        if self.zip_paths:
+            return {path.name: sha256_file(path) for path in self.zip_paths}
+        listings = {}
+        for image_file in self.files:
+            listing = listings.setdefault(f"{image_file.split}/", hashlib.sha256())
+            line = f"{'/'.join(image_file.parts)}\0{sha256_file(image_file.location)}\n"
+            listing.update(line.encode("utf-8"))
+        return {name: listing.hexdigest() for name, listing in listings.items()}
 
 
 def corrupt_zip_error(path, error: Exception, member: str | None = None) -> ValueError:
@@ -113,9 +133,7 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         raise corrupt_zip_error(path, error) from error
 
 
-def _layout_parts(
-    relative_paths: Sequence[str], where: str
-) -> list[tuple[str, ...]]:
+def _layout_parts(relative_paths: Sequence[str], where: str) -> list[tuple[str, ...]]:
     """Split paths into (split, class, file), removing one shared wrapper folder if there is one.
 
     A zip made by compressing a folder often wraps everything in that folder's name
@@ -158,11 +176,18 @@ def _scan_zip(path: Path) -> list[ImageFile]:
 
 def _scan_folder(root: Path) -> list[ImageFile]:
     relative_paths = []
-    for folder, subfolders, file_names in os.walk(root):
+
+    def fail(error: OSError) -> None:
+        # os.walk skips unreadable folders by default; that would silently drop their images
+        raise ValueError(f"Cannot read {error.filename} ({error.strerror}).") from error
+
+    # symbolic links to folders are followed: their images belong to the data set too
+    for folder, subfolders, file_names in os.walk(root, onerror=fail, followlinks=True):
         # prune junk folders (e.g. .git, __MACOSX) before walking into them; sort for determinism
         subfolders[:] = sorted(
-            name for name in subfolders if name.lower() not in _JUNK_FOLDER_NAMES
-            and not name.startswith(".")
+            name
+            for name in subfolders
+            if name.lower() not in _JUNK_FOLDER_NAMES and not name.startswith(".")
         )
         relative_folder = Path(folder).relative_to(root).as_posix()
         for file_name in sorted(file_names):
@@ -177,69 +202,40 @@ def _scan_folder(root: Path) -> list[ImageFile]:
 
 
 def scan_image_tree(path) -> ImageTree:
-    """Find every image under `path`: a folder tree, a `.zip`, or a folder of `.zip` files.
+    """Find the image sources under `path`: a folder tree, a `.zip`, or a folder of `.zip` files.
 
     Args:
         path: a folder laid out `<split>/<class>/<image>`, a zip holding that layout, or a
             folder holding several such zips side by side (e.g. `train.zip`, `test.zip`).
 
     Returns:
-        The `ImageTree`, files sorted by (split, class, file name).
+        The `ImageTree` (its `files` are listed, and the layout checked, on first use).
 
     Raises:
         FileNotFoundError: if `path` does not exist.
-        ValueError: for a corrupt zip, a file outside the layout, a path found twice, a folder
-            mixing zips and sub-folders, or no images at all.
+        ValueError: for a file that is not a zip, or a folder mixing zips and other entries.
     """
     root = Path(path)
     if not root.exists():
         raise FileNotFoundError(f"No such file or folder: {root}")
-    sources: dict[str, Path | tuple[ImageFile, ...]] = {}
     if root.is_file():
         if root.suffix.lower() != ".zip":
             raise ValueError(
                 f"{root} is a file but not a .zip; pass a folder laid out {LAYOUT}, a .zip of "
                 f"one, or a folder of such zips."
             )
-        files = _scan_zip(root)
-        sources[root.name] = root
-    else:
-        entries = sorted(entry for entry in os.listdir(root) if not is_junk(entry))
-        zip_names = [entry for entry in entries if entry.lower().endswith(".zip")]
-        folder_names = [entry for entry in entries if (root / entry).is_dir()]
-        if zip_names and (folder_names or len(zip_names) != len(entries)):
-            others = [entry for entry in entries if entry not in zip_names]
-            raise ValueError(
-                f"{root} holds both zip files ({', '.join(zip_names)}) and other entries "
-                f"({', '.join(others)}); it must hold either only zips or only {LAYOUT} "
-                f"folders. Move the extra entries away (an extracted copy of a zip beside the "
-                f"zip would be read twice)."
-            )
-        if zip_names:
-            files = []
-            for zip_name in zip_names:
-                zip_path = root / zip_name
-                files.extend(_scan_zip(zip_path))
-                sources[zip_name] = zip_path
-        else:
-            files = _scan_folder(root)
-            for split_name in sorted({image_file.split for image_file in files}):
-                sources[f"{split_name}/"] = tuple(
-                    image_file for image_file in files if image_file.split == split_name
-                )
-    if not files:
+        return ImageTree(root, [root])
+    entries = sorted(entry for entry in os.listdir(root) if not is_junk(entry))
+    zip_names = [entry for entry in entries if entry.lower().endswith(".zip")]
+    if zip_names and len(zip_names) != len(entries):
+        others = [entry for entry in entries if entry not in zip_names]
         raise ValueError(
-            f"No image files found in {root}; expected images laid out {LAYOUT} "
-            f"(e.g. train/cat/0001.png)."
+            f"{root} holds both zip files ({', '.join(zip_names)}) and other entries "
+            f"({', '.join(others)}); it must hold either only zips or only {LAYOUT} "
+            f"folders. Move the extra entries away (an extracted copy of a zip beside the "
+            f"zip would be read twice)."
         )
-    files.sort(key=lambda image_file: image_file.parts)
-    for previous, current in zip(files, files[1:]):
-        if previous.parts == current.parts:
-            raise ValueError(
-                f"'{'/'.join(current.parts)}' is present twice: {previous.display} and "
-                f"{current.display}. Remove one copy."
-            )
-    return ImageTree(root=root, files=tuple(files), sources=sources)
+    return ImageTree(root, [root / name for name in zip_names])
 
 
 def _describe(image: Image.Image) -> str:
@@ -326,8 +322,9 @@ def decode_images(
                 channels = _CHANNELS_BY_MODE[mode]
                 images = np.empty((len(files), height, width, channels), dtype=np.uint8)
                 first_file, first_description = image_file, size_text
-            elif pixels.shape[:2] != images.shape[1:3] or _CHANNELS_BY_MODE[mode] != (
-                images.shape[3]
+            elif (
+                pixels.shape[:2] != images.shape[1:3]
+                or _CHANNELS_BY_MODE[mode] != (images.shape[3])
             ):
                 raise ValueError(
                     f"Images differ in size or mode: {first_file.display} is "

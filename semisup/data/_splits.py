@@ -140,7 +140,7 @@ class LabelSplit:
 
         Example:
             >>> seed_split(5, fraction=0.5).apply([0, 1, 2, 3, 4])
-            array([ 0, -1, -1,  3,  4])
+            array([-1,  1, -1,  3,  4])
         """
         reduced = np.array(check_labels(y, self.n_samples, name="y"), dtype=np.int64, copy=True)
         reduced[self.unlabeled] = -1
@@ -220,7 +220,7 @@ class LabelSplit:
                     fields = {key: archive[key] for key in archive.files}
             except (ValueError, OSError) as error:
                 raise ValueError(f"{origin} is not a readable .npz file ({error}).") from error
-            seed_values = fields.get("seed", np.array([0, 0]))
+            seed_values = np.atleast_1d(fields.get("seed", np.array([0, 0])))
             seed = int(seed_values[0]) if len(seed_values) == 1 else None
         missing = [key for key in required if key not in fields]
         if missing or fields.get("format") is None or str(fields["format"]) != _FILE_FORMAT:

@@ -123,7 +123,7 @@ def check_labels(
         if fractional.any():
             index = int(np.flatnonzero(fractional)[0])
             raise ValueError(
-                f"{name}[{index}] = {y[index]!r} has a fractional part; labels must be whole "
+                f"{name}[{index}] = {y[index]} has a fractional part; labels must be whole "
                 f"numbers. Labels are never rounded: fix them at the source."
             )
     minimum = -1 if allow_unlabeled else 0

@@ -31,8 +31,8 @@ EncoderFunction = Callable[[tuple[int, ...]], keras.Model]
 class RegisteredEncoder:
     """A named encoder builder with its (optional) matching decoder builder.
 
-    Calling it builds the encoder for an input shape; `decoder(input_shape)` builds a model that maps
-    the encoder's feature map back to exactly `input_shape`.
+    Calling it builds the encoder for an input shape; `decoder(input_shape)` builds a model that
+    maps the encoder's feature map back to exactly `input_shape`.
     """
 
     name: str
@@ -90,7 +90,7 @@ def register(
 
 
 def get(name: str) -> RegisteredEncoder:
-    """The registered encoder called `name`; unknown names raise with the list of valid ones."""
+    """The registered encoder called `name`; an unknown name raises with the valid ones."""
     try:
         return REGISTRY[name]
     except (KeyError, TypeError):
@@ -101,7 +101,7 @@ def get(name: str) -> RegisteredEncoder:
 
 
 def resolve(encoder: str | EncoderFunction) -> RegisteredEncoder:
-    """Turn a strategy's `encoder=` argument (a name or a callable) into a registered-style entry."""
+    """Turn a strategy's `encoder=` argument (a name or a callable) into a registry entry."""
     if isinstance(encoder, RegisteredEncoder):
         return encoder
     if isinstance(encoder, str):
@@ -137,7 +137,7 @@ register(
     "conv4",
     conv4_encoder,
     conv4_decoder,
-    description="Seed 001's network: Conv 16-32, max-pool, Conv 64, max-pool, Conv 128 (3x3, ReLU).",
+    description="Seed 001's network: Conv 16-32, pool, Conv 64, pool, Conv 128 (3x3, ReLU).",
 )
 
 __all__ = ["REGISTRY", "RegisteredEncoder", "build_encoder", "get", "register", "resolve"]

@@ -287,7 +287,9 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
         if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}.")
+            raise ValueError(
+                f"learning_rate must be a positive number, got {self.learning_rate!r}."
+            )
         patience = self.early_stopping_patience
         if patience is not None and (not isinstance(patience, (int, np.integer)) or patience < 0):
             raise ValueError(
@@ -336,13 +338,17 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                 f"{self.input_shape_}."
             )
         y_val = check_labels(
-            validation_data[1], n_samples=len(x_val), name="validation_data y", allow_unlabeled=False
+            validation_data[1],
+            n_samples=len(x_val),
+            name="validation_data y",
+            allow_unlabeled=False,
         )
         return x_val, self._encode_labels(y_val, name="validation_data y")
 
     def _filter_unlabeled(self, x_labeled, x_unlabeled):
         self.unlabeled_filter_ = None
         self.n_unlabeled_removed_ = 0
+        self.unlabeled_kept_ = None
         if self.unlabeled_filter is None or not self.uses_unlabeled or len(x_unlabeled) == 0:
             return x_unlabeled
         unlabeled_filter = clone(self.unlabeled_filter)
@@ -361,4 +367,5 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             )
             return x_unlabeled
         self.n_unlabeled_removed_ = int((~keep).sum())
+        self.unlabeled_kept_ = keep
         return x_unlabeled[keep]

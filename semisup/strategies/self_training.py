@@ -150,7 +150,9 @@ class SelfTraining(BaseStrategy):
                     "round": round_index,
                     "n_accepted": int(accepted.sum()),
                     "n_pseudo": int((pseudo_labels >= 0).sum()),
-                    "mean_confidence": float(confidence[accepted].mean()) if accepted.any() else 0.0,
+                    "mean_confidence": float(confidence[accepted].mean())
+                    if accepted.any()
+                    else 0.0,
                     "class_histogram": np.bincount(
                         predicted[accepted], minlength=self.n_classes_
                     ).tolist(),

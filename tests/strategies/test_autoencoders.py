@@ -52,7 +52,9 @@ def test_two_step_freezes_encoder_unless_fine_tuning(tiny_images, fine_tune, mon
         return result
 
     monkeypatch.setattr(TwoStepAutoencoder, "_keras_fit", spy)
-    model = TwoStepAutoencoder(pretrain_epochs=2, pretrain_batch_size=8, fine_tune=fine_tune, **FAST)
+    model = TwoStepAutoencoder(
+        pretrain_epochs=2, pretrain_batch_size=8, fine_tune=fine_tune, **FAST
+    )
     model.fit(x, y)
     unchanged = all(
         np.array_equal(a, b) for a, b in zip(snapshots["autoencoder"], snapshots["classifier"])
@@ -64,7 +66,7 @@ def test_two_step_freezes_encoder_unless_fine_tuning(tiny_images, fine_tune, mon
 def test_two_step_heads(tiny_images):
     x, y, _ = tiny_images
     mlp = TwoStepAutoencoder(pretrain_epochs=1, head="mlp", **FAST).fit(x, y)
-    dense_units = [l.units for l in mlp.model_.layers if isinstance(l, keras.layers.Dense)]
+    dense_units = [d.units for d in mlp.model_.layers if isinstance(d, keras.layers.Dense)]
     assert dense_units == [1024, 256, 128, 2]
     linear = TwoStepAutoencoder(pretrain_epochs=1, head="linear", **FAST).fit(x, y)
     assert [type(layer).__name__ for layer in linear.model_.layers][-3:] == [

@@ -10,7 +10,9 @@ def test_zero_rounds_is_the_supervised_baseline(tiny_images):
     x, y, _ = tiny_images
     self_training = SelfTraining(rounds=0, **FAST).fit(x, y)
     supervised = Supervised(**FAST).fit(x, y)
-    np.testing.assert_allclose(self_training.predict_proba(x), supervised.predict_proba(x), atol=1e-6)
+    np.testing.assert_allclose(
+        self_training.predict_proba(x), supervised.predict_proba(x), atol=1e-6
+    )
     assert self_training.rounds_ == [] and self_training.n_pseudo_ == 0
 
 

@@ -1,0 +1,81 @@
+"""Where a number came from: commit, backend, device, package versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = ("semisup", "keras", "jax", "jaxlib", "tensorflow", "numpy", "scikit-learn")
+
+
+def git_commit(path: str | os.PathLike | None = None) -> str:
+    """The checkout's commit (with `-dirty` for uncommitted changes); else $SEMISUP_COMMIT."""
+    folder = Path(path) if path is not None else Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("SEMISUP_COMMIT", "unknown")
+
+
+def device_description() -> str:
+    """The accelerator the Keras backend computes on, e.g. 'gpu: NVIDIA H200', else the CPU."""
+    import keras
+
+    backend = keras.backend.backend()
+    try:
+        if backend == "jax":
+            import jax
+
+            device = jax.devices()[0]
+            return f"{device.platform}: {getattr(device, 'device_kind', str(device))}"
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            if gpus:
+                details = tf.config.experimental.get_device_details(gpus[0])
+                return f"gpu: {details.get('device_name', 'GPU')}"
+        if backend == "torch":
+            import torch
+
+            if torch.cuda.is_available():
+                return f"gpu: {torch.cuda.get_device_name(0)}"
+    except Exception as error:  # a provenance probe must never break a run
+        return f"unknown ({type(error).__name__})"
+    return f"cpu: {platform.processor() or platform.machine()} x{os.cpu_count()}"
+
+
+def provenance() -> dict:
+    """Everything a result row needs to be traced back to the code and machine that made it."""
+    import keras
+
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    versions["keras"] = keras.__version__
+    return {
+        "commit": git_commit(),
+        "backend": keras.backend.backend(),
+        "device": device_description(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "host": platform.node(),
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
