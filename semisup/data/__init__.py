@@ -18,7 +18,7 @@ from ._fer2013 import FER2013_CLASS_NAMES, FER2013_SPLITS, load_fer2013
 from ._image_folder import CIFAR10_CLASS_NAMES, load_image_folder
 from ._load import DATA_DIR_ENV, DATASETS, load
 from ._splits import LabelSplit, per_class_split, reduce_labels, seed_split
-from ._validation import check_images, check_labels
+from ._validation import check_images, check_labels, images_to_float
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -33,6 +33,7 @@ __all__ = [
     "check_images",
     "check_labels",
     "default_cache_dir",
+    "images_to_float",
     "load",
     "load_cifar100",
     "load_digits",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_images", "check_labels"]
+__all__ = ["check_images", "check_labels", "images_to_float"]
 
 
 def check_images(x, name: str = "X") -> np.ndarray:
@@ -147,3 +147,19 @@ def check_labels(
             index = int(np.argmax(y))
             raise ValueError(f"{name}[{index}] = {y[index]} does not fit in int64.")
     return y.astype(np.int64, copy=False)
+
+
+def images_to_float(x, name: str = "X") -> np.ndarray:
+    """Check an image batch (see `check_images`) and return it as float32 in [0, 1].
+
+    uint8 pixels are divided by 255; float images are returned as float32 unchanged in value.
+
+    Example:
+        >>> import numpy as np
+        >>> images_to_float(np.full((1, 2, 2, 1), 255, dtype=np.uint8)).max()
+        np.float32(1.0)
+    """
+    x = check_images(x, name=name)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    return x.astype(np.float32, copy=False)

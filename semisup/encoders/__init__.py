@@ -123,7 +123,18 @@ def build_encoder(encoder: str | EncoderFunction, input_shape: tuple[int, ...]) 
         raise TypeError(
             f"Encoder {entry.name!r} returned {type(model).__name__}, expected a keras.Model."
         )
-    output_shape = model.output_shape
+    try:
+        output_shape = model.output_shape
+    except (AttributeError, ValueError):
+        # a subclassed keras.Model has no static output shape until it is called
+        try:
+            output_shape = tuple(model.compute_output_shape((None, *input_shape)))
+        except Exception:
+            raise TypeError(
+                f"Encoder {entry.name!r} returned a model whose output shape cannot be "
+                "determined. Build encoders with the functional or Sequential API, or implement "
+                "compute_output_shape."
+            ) from None
     if not isinstance(output_shape, tuple) or len(output_shape) != 4:
         raise ValueError(
             f"Encoder {entry.name!r} must return a feature map of shape (batch, height, width, "

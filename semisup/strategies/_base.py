@@ -12,18 +12,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from semisup._progress import TqdmEpochs
-from semisup.data._validation import check_images, check_labels
+from semisup.data._validation import check_labels, images_to_float
 from semisup.encoders import build_encoder
 
 UNLABELED = -1
-
-
-def images_to_float(x: np.ndarray, name: str = "X") -> np.ndarray:
-    """Validate an image batch and return it as float32 in [0, 1] (uint8 is divided by 255)."""
-    x = check_images(x, name=name)
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / np.float32(255.0)
-    return x.astype(np.float32, copy=False)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
