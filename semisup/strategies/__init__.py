@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 from semisup.strategies._base import UNLABELED, BaseStrategy
+from semisup.strategies.contrastive import ContrastivePretraining
 from semisup.strategies.one_step_autoencoder import OneStepAutoencoder
 from semisup.strategies.self_training import SelfTraining
 from semisup.strategies.supervised import Supervised
@@ -48,11 +49,13 @@ register("supervised", Supervised)
 register("self_training", SelfTraining)
 register("two_step_autoencoder", TwoStepAutoencoder)
 register("one_step_autoencoder", OneStepAutoencoder)
+register("contrastive", ContrastivePretraining)
 
 __all__ = [
     "REGISTRY",
     "UNLABELED",
     "BaseStrategy",
+    "ContrastivePretraining",
     "OneStepAutoencoder",
     "SelfTraining",
     "Supervised",

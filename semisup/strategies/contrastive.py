@@ -14,15 +14,22 @@ with the labeled images only.
 
 Seed 001's own version of this idea ("lab8") collapsed: its classifier on the learned features
 scored 0.10 and 0.05 test accuracy on CIFAR-100 against 0.23 for the supervised baseline. Its loss
-took each image's feature map alone, formed the outer product of its two views' 2,048 features
-and pushed a softmax over that product towards the identity; nothing in it compared images with
-one another, so nothing rewarded features that vary from image to image. Here every term is a
-statistic over the batch: a feature that is constant over the images has zero variance, its
-standardised value is 0, its diagonal correlation is 0 and it costs the full `(1 - 0)^2 = 1` per
-dimension; a collapsed embedding has the largest possible loss instead of the smallest. The loss
-sits on a projector (as both papers do), not on the encoder's ReLU feature map, the two views are
-made inside the compiled train step, and `collapse_report_` measures after pretraining whether the
-embedding and the encoder's features still vary (and warns if not).
+compared the two views image by image (a per-image 2,048 x 2,048 outer product of the
+batch-standardised feature maps under a softmax, pushed towards the identity, plus a term on an
+untrained classifier's outputs) with no projector, and its logged loss (one epoch) was 7.50 and
+7.77, about log(2048) = 7.62, the value of a uniform softmax; no term asked two features to differ.
+Here the loss is a statistic over the batch: a feature that is constant over the images standardises
+to 0, its diagonal correlation is 0 and it costs `(1 - 0)^2 = 1`, so a collapsed embedding costs D
+where the minimum is 0. The loss sits on a projector (as in both papers), the views are made inside
+the compiled train step with a random resized crop, and `collapse_report_` measures after
+pretraining whether the embedding and the encoder's features still vary (and warns if not).
+
+Measured on the cifar10-jpeg seed split (10,080 labeled, 39,920 unlabeled; conv4; one H200, JAX;
+random_state=0, one run each; defaults: 50 pretraining epochs, batch 256, projector (512, 512),
+then 100 epochs of the linear head): test accuracy 0.607 with the encoder frozen and 0.630
+fine-tuned, against 0.562 for the supervised baseline and 0.401 for the same frozen head on a
+random encoder; NT-Xent 0.617; Barlow Twins without the resized crop (flip, shift, colour) 0.566;
+no dead embedding dimension in any run. A whole fit took 48 s (supervised: 27 s).
 """
 
 from __future__ import annotations
@@ -35,12 +42,9 @@ import numpy as np
 from keras import layers, ops
 
 from semisup.augmentation import Augmenter
-from semisup.strategies._base import BaseStrategy
+from semisup.strategies._base import HEADS, BaseStrategy
 
 LOSSES = ("barlow", "ntxent")
-HEADS = ("linear", "mlp")
-#: Seed 001's dense head on the flattened feature map (its `MiClasificador`).
-MLP_HEAD_UNITS = (1024, 256, 128)
 #: The views' augmentation: SimCLR's recipe for small images (random resized crop, flip, colour
 #: jitter with strength 0.5, i.e. 0.4 brightness/contrast/saturation, grayscale 0.2), no hue.
 #: The crop already moves the image, so the pad-and-crop translation is off.
@@ -69,13 +73,15 @@ def barlow_twins_loss(z1, z2, lambda_offdiagonal=5e-3):
     `sum_i (1 - C_ii)^2 + lambda_offdiagonal * sum_{i != j} C_ij^2`: the diagonal term makes the
     embedding invariant to the augmentation, the off-diagonal term makes its dimensions carry
     different information. A constant (collapsed) embedding standardises to 0, giving `C = 0` and
-    the loss `D`, its largest value without off-diagonal terms.
+    the loss `D`, where the minimum is 0: collapse is never a solution.
 
     The off-diagonal sum has `D (D - 1)` terms against `D` on the diagonal and, for dimensions
     that are truly uncorrelated, each `C_ij^2` is still about `1 / N` from sampling noise; the
     balance between the two terms therefore goes roughly with `lambda_offdiagonal * D / N`.
     The paper's 5e-3 was tuned for D = 8192 and N = 2048 (0.02); semisup's defaults, D = 512 and
-    N = 256, give 0.01 with the same lambda, so 5e-3 is kept.
+    N = 256, give 0.01 with the same lambda, so 5e-3 is kept. Measured with those defaults on the
+    cifar10-jpeg seed split (frozen conv4 encoder, linear head): lambda 5e-3 and 0.08 (the paper's
+    D-balance rescaled to D = 512) both gave 0.607 test accuracy, lambda 0 gave 0.527.
 
     Args:
         z1: N x D embeddings of the first views.
@@ -210,7 +216,8 @@ class TwoViewPretrainer(keras.Model):
         return features, self.projector(features, training=training)
 
     def call(self, images, training=False):
-        # Both views go through the encoder as one batch of 2N: one pass, better device use.
+        # Always two augmented views, also in evaluate(): comparing views is this model's only
+        # job. Both go through the encoder as one batch of 2N: one pass, better device use.
         views = ops.concatenate(
             [self.augmenter(images, training=True), self.augmenter(images, training=True)], axis=0
         )
@@ -270,6 +277,15 @@ class ContrastivePretraining(BaseStrategy):
         augmentation: None, or a dict of `semisup.augmentation.Augmenter` arguments that replace
             `DEFAULT_AUGMENTATION` entries (e.g. `{"crop_area_range": None, "translation": 0.125}`
             for flips, shifts and colour only).
+
+    Attributes (after `fit`, besides `BaseStrategy`'s):
+        collapse_report_: measured on up to 2,048 training images without augmentation:
+            `embedding_std_mean`, `embedding_std_min` (per-dimension std of the projector's
+            embedding, BatchNorm on batch statistics as in training), `n_dead_dimensions` (std
+            below 1e-3) of `n_dimensions`, `feature_std_mean` and `n_dead_features` (the pooled
+            encoder features), and `collapsed` (more than half the embedding dimensions dead;
+            a warning is raised then).
+        pretrain_model_: the `TwoViewPretrainer` (encoder shared with `model_`).
 
     Example:
         >>> from semisup.data import load, seed_split
@@ -341,7 +357,7 @@ class ContrastivePretraining(BaseStrategy):
         self.collapse_report_ = self._collapse_report(all_images, rng)
 
         encoder.trainable = bool(self.fine_tune)
-        model = self._compile_classifier(self._build_head(encoder))
+        model = self._compile_classifier(self._build_classifier(encoder, head=self.head))
         self._keras_fit(model, x_labeled, y_labeled, validation=validation, phase="classifier")
         self._set_model(model, encoder)
 
@@ -366,27 +382,35 @@ class ContrastivePretraining(BaseStrategy):
         model.compile(optimizer=optimizer, jit_compile="auto")
         batch_size = min(self.pretrain_batch_size, len(images))
         images = fill_last_batch(images, batch_size, rng)
-        # Early stopping watches the classifier's validation loss; pretraining has none, and
-        # _keras_fit would refuse to run without it.
-        patience, self.early_stopping_patience = self.early_stopping_patience, None
-        try:
-            self._keras_fit(
-                model,
-                images,
-                None,
-                epochs=self.pretrain_epochs,
-                batch_size=batch_size,
-                phase="pretrain",
-            )
-        finally:
-            self.early_stopping_patience = patience
+        # Early stopping watches the classifier's validation loss; pretraining has none.
+        self._keras_fit(
+            model,
+            images,
+            None,
+            epochs=self.pretrain_epochs,
+            batch_size=batch_size,
+            phase="pretrain",
+            early_stopping=False,
+        )
 
     def _collapse_report(self, images, rng):
         if len(images) > COLLAPSE_SAMPLE_SIZE:
             images = images[rng.choice(len(images), COLLAPSE_SAMPLE_SIZE, replace=False)]
-        features, embeddings = self.pretrain_model_.embed(images, training=False)
-        feature_std = np.asarray(ops.std(features, axis=0))
-        embedding_std = np.asarray(ops.std(embeddings, axis=0))
+        model = self.pretrain_model_
+        inputs = keras.Input(shape=self.input_shape_, name="images")
+        features = keras.Model(inputs, model.pool(model.encoder(inputs))).predict(
+            images, batch_size=self.prediction_batch_size, verbose=0
+        )
+        # The projector's BatchNorm as the loss saw it (batch statistics), not its moving
+        # averages, which lag far behind after a short pretraining; stateless, so nothing moves.
+        projector = model.projector
+        embeddings, _ = projector.stateless_call(
+            [variable.value for variable in projector.trainable_variables],
+            [variable.value for variable in projector.non_trainable_variables],
+            features,
+            training=True,
+        )
+        feature_std, embedding_std = features.std(axis=0), np.asarray(embeddings).std(axis=0)
         n_dead = int((embedding_std < DEAD_DIMENSION_STD).sum())
         report = {
             "embedding_std_mean": float(embedding_std.mean()),
@@ -396,9 +420,11 @@ class ContrastivePretraining(BaseStrategy):
             "feature_std_mean": float(feature_std.mean()),
             "n_dead_features": int((feature_std < DEAD_DIMENSION_STD).sum()),
         }
-        report["collapsed"] = bool(
-            report["feature_std_mean"] < DEAD_DIMENSION_STD or n_dead > embedding_std.size // 2
-        )
+        # Judged on the embedding, not on the features: the features' scale depends on the
+        # images and the encoder (dim images give tiny but healthy features), while the projector's
+        # BatchNorm rescales any variation that is there, so a dead embedding dimension means
+        # the variation is gone.
+        report["collapsed"] = bool(n_dead > embedding_std.size // 2)
         if report["collapsed"] and self.pretrain_epochs > 0:
             warnings.warn(
                 f"Contrastive pretraining collapsed: {n_dead} of {embedding_std.size} embedding "
@@ -408,18 +434,6 @@ class ContrastivePretraining(BaseStrategy):
                 stacklevel=4,
             )
         return report
-
-    def _build_head(self, encoder):
-        if self.head == "linear":
-            return self._build_classifier(encoder)
-        inputs = keras.Input(shape=self.input_shape_, name="images")
-        x = layers.Flatten(name="classifier_flatten")(encoder(inputs))
-        for index, units in enumerate(MLP_HEAD_UNITS):
-            x = layers.Dense(units, activation="relu", name=f"classifier_dense{index + 1}")(x)
-        logits = layers.Dense(self.n_classes_, name="classifier_logits")(x)
-        model = keras.Model(inputs, logits, name="contrastivepretraining_classifier")
-        model._semisup_encoder = encoder
-        return model
 
     # ------------------------------------------------------------------ checks
     def _check_parameters(self):

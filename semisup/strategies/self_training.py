@@ -160,6 +160,9 @@ class SelfTraining(BaseStrategy):
                     "temperature": temperature,
                 }
             )
+            if self.pool == "remove" and not accepted.any():
+                # the training set would be the previous round's again: nothing left to learn
+                break
             used = pseudo_labels >= 0
             x_train = np.concatenate([x_labeled, x_unlabeled[used]])
             y_train = np.concatenate([y_labeled, pseudo_labels[used]])

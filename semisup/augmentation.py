@@ -1,0 +1,527 @@
+"""Image augmentation that runs inside a compiled training step, on any Keras backend.
+
+Keras's own `RandomTranslation`, `RandomCrop`, `RandomZoom` and friends set `supports_jit = False`,
+and a model that contains one is silently trained eagerly (160-190x slower, see DESIGN.md). Every
+function here is written with `keras.ops` and `keras.random` only, draws its random numbers per
+image from a `keras.random.SeedGenerator`, and keeps every shape static, so it compiles under
+`jax.jit` and TensorFlow's XLA alike.
+
+Each function takes a batch of images (N x H x W x C, floats in [0, 1]) and returns a batch of the
+same shape and dtype with values still in [0, 1]. `Augmenter` chains them into one Keras layer
+with defaults chosen from the image size and channel count.
+
+Example:
+    >>> import numpy as np
+    >>> from semisup.augmentation import Augmenter
+    >>> images = np.random.default_rng(0).random((8, 32, 32, 3)).astype("float32")
+    >>> augmenter = Augmenter(seed=0)
+    >>> first, second = augmenter(images), augmenter(images)
+    >>> tuple(first.shape), bool(np.any(np.asarray(first) != np.asarray(second)))
+    ((8, 32, 32, 3), True)
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+PADDING_MODES = ("reflect", "constant", "symmetric")
+
+# ITU-R BT.601 luma weights, the ones torchvision and tf.image use for grayscale.
+_LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _batch_size(images):
+    return ops.shape(images)[0]
+
+
+def _dtype(images):
+    return keras.backend.standardize_dtype(images.dtype)
+
+
+def _per_image_uniform(images, minval, maxval, seed):
+    """One uniform draw per image, shaped N x 1 x 1 x 1 so it broadcasts over pixels."""
+    values = keras.random.uniform(
+        (_batch_size(images),), minval=minval, maxval=maxval, dtype=_dtype(images), seed=seed
+    )
+    return ops.reshape(values, (-1, 1, 1, 1))
+
+
+def _per_image_mask(images, probability, seed):
+    """True for each image (N x 1 x 1 x 1) with the given probability."""
+    return _per_image_uniform(images, 0.0, 1.0, seed) < probability
+
+
+def _gather_rows(images, rows):
+    """`out[n, i] = images[n, rows[n, i]]` for integer `rows` of shape N x H_out."""
+    rows = ops.cast(rows, "int32")[:, :, None, None]
+    return ops.take_along_axis(images, rows, axis=1)
+
+
+def _gather_columns(images, columns):
+    """`out[n, :, j] = images[n, :, columns[n, j]]` for integer `columns` of shape N x W_out."""
+    columns = ops.cast(columns, "int32")[:, None, :, None]
+    return ops.take_along_axis(images, columns, axis=2)
+
+
+def _grayscale(images):
+    """Luma of RGB images (N x H x W x 1); 1-channel images are returned as they are."""
+    if images.shape[-1] == 1:
+        return images
+    weights = ops.convert_to_tensor(_LUMA_WEIGHTS, dtype=_dtype(images))
+    return ops.sum(images * weights, axis=-1, keepdims=True)
+
+
+def _check_probability(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a probability between 0 and 1, got {value!r}.")
+
+
+def _check_strength(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number (0 turns it off), got {value!r}.")
+
+
+# ---------------------------------------------------------------------------- geometric
+def flip_left_right(images, flip):
+    """Mirror the images for which `flip` (bool, N x 1 x 1 x 1 or broadcastable) is True.
+
+    Args:
+        images: N x H x W x C tensor.
+        flip: boolean tensor, one value per image.
+
+    Returns:
+        The batch with the selected images mirrored left to right.
+    """
+    return ops.where(flip, ops.flip(images, axis=2), images)
+
+
+def random_flip_left_right(images, probability=0.5, seed=None):
+    """Mirror each image left to right with the given probability.
+
+    Args:
+        images: N x H x W x C floats.
+        probability: chance that an image is mirrored.
+        seed: a `keras.random.SeedGenerator` (needed inside compiled functions), an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.arange(8, dtype="float32").reshape(2, 1, 4, 1) / 8
+        >>> out = random_flip_left_right(images, probability=1.0, seed=0)
+        >>> np.asarray(out)[0, 0, :, 0].tolist()
+        [0.375, 0.25, 0.125, 0.0]
+    """
+    _check_probability("probability", probability)
+    images = ops.convert_to_tensor(images)
+    return flip_left_right(images, _per_image_mask(images, probability, seed))
+
+
+def translate(images, shift_rows, shift_columns, max_shift, padding="reflect"):
+    """Move each image by whole pixels; the uncovered border is filled by `padding`.
+
+    `out[n, i, j] = images[n, i - shift_rows[n], j - shift_columns[n]]` where that pixel exists;
+    elsewhere the value comes from the padded border. The image is padded by `max_shift` pixels
+    and then cropped back at a per-image offset with a gather, so every shape is static and the
+    function compiles with per-image shifts.
+
+    Args:
+        images: N x H x W x C floats.
+        shift_rows: N integers in [-max_shift[0], max_shift[0]]; positive moves content down.
+        shift_columns: N integers in [-max_shift[1], max_shift[1]]; positive moves content right.
+        max_shift: (rows, columns) pixels of padding, a Python int or pair; must be smaller than
+            the side for `"reflect"` padding.
+        padding: `"reflect"` (mirror without repeating the edge), `"symmetric"` (mirror
+            repeating the edge) or `"constant"` (zeros).
+
+    Returns:
+        A batch of the same shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.arange(1, 5, dtype="float32").reshape(1, 1, 4, 1)
+        >>> out = translate(images, [0], [1], max_shift=2, padding="constant")
+        >>> np.asarray(out)[0, 0, :, 0].tolist()
+        [0.0, 1.0, 2.0, 3.0]
+    """
+    if padding not in PADDING_MODES:
+        raise ValueError(f"padding must be one of {PADDING_MODES}, got {padding!r}.")
+    pad_rows, pad_columns = (max_shift, max_shift) if isinstance(max_shift, int) else max_shift
+    images = ops.convert_to_tensor(images)
+    height, width = images.shape[1], images.shape[2]
+    if padding != "constant" and (pad_rows >= height or pad_columns >= width):
+        raise ValueError(
+            f"max_shift {max_shift} must be smaller than the image ({height} x {width}) for "
+            f"{padding!r} padding; use a smaller shift or padding='constant'."
+        )
+    padded = ops.pad(
+        images, ((0, 0), (pad_rows, pad_rows), (pad_columns, pad_columns), (0, 0)), mode=padding
+    )
+    # Output row i reads padded row i + pad - shift.
+    start_rows = pad_rows - ops.cast(ops.convert_to_tensor(shift_rows), "int32")
+    start_columns = pad_columns - ops.cast(ops.convert_to_tensor(shift_columns), "int32")
+    rows = start_rows[:, None] + ops.arange(height, dtype="int32")[None, :]
+    columns = start_columns[:, None] + ops.arange(width, dtype="int32")[None, :]
+    return _gather_columns(_gather_rows(padded, rows), columns)
+
+
+def translation_pixels(side, fraction):
+    """The largest shift for an image side: `round(fraction * side)`, at least 1 if fraction > 0.
+
+    With the default fraction 1/8 that is 4 px for 32 px images and 6 px for 48 px.
+    """
+    if fraction <= 0:
+        return 0
+    return max(1, min(int(round(fraction * side)), side - 1))
+
+
+def random_translate(images, fraction=0.125, padding="reflect", seed=None):
+    """Move each image by a random whole number of pixels, up to `fraction` of each side.
+
+    Shifts are drawn independently per image and per axis, uniformly from
+    `-max_shift .. max_shift` with `max_shift = translation_pixels(side, fraction)`.
+
+    Args:
+        images: N x H x W x C floats.
+        fraction: largest shift as a fraction of the side (1/8: 4 px on 32 px, 6 px on 48 px).
+        padding: how the uncovered border is filled; see `translate`.
+        seed: a `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+        >>> tuple(random_translate(images, seed=0).shape)
+        (4, 32, 32, 3)
+    """
+    _check_strength("fraction", fraction)
+    images = ops.convert_to_tensor(images)
+    pad_rows = translation_pixels(images.shape[1], fraction)
+    pad_columns = translation_pixels(images.shape[2], fraction)
+    if pad_rows == 0 and pad_columns == 0:
+        return images
+
+    def draw_shifts(largest):
+        # floor(uniform * (2k + 1)) - k is uniform over the 2k + 1 integers -k .. k.
+        uniform = keras.random.uniform((_batch_size(images),), seed=seed)
+        shifts = ops.floor(uniform * (2 * largest + 1)) - largest
+        return ops.clip(ops.cast(shifts, "int32"), -largest, largest)
+
+    return translate(
+        images, draw_shifts(pad_rows), draw_shifts(pad_columns), (pad_rows, pad_columns), padding
+    )
+
+
+def _bilinear_axis(images, starts, lengths, axis):
+    """Resample along `axis` (1 rows, 2 columns): output pixel k samples the input at
+    `start + (k + 0.5) * length / side - 0.5`, linearly interpolated between its two neighbours."""
+    side = images.shape[axis]
+    positions = (ops.arange(side, dtype=_dtype(images))[None, :] + 0.5) / side
+    positions = starts[:, None] + positions * lengths[:, None] - 0.5
+    positions = ops.clip(positions, 0.0, side - 1.0)
+    lower = ops.floor(positions)
+    upper = ops.minimum(lower + 1.0, side - 1.0)
+    weight = positions - lower
+    gather = _gather_rows if axis == 1 else _gather_columns
+    if axis == 1:
+        weight = weight[:, :, None, None]
+    else:
+        weight = weight[:, None, :, None]
+    return gather(images, lower) * (1.0 - weight) + gather(images, upper) * weight
+
+
+def random_resized_crop(
+    images, area_range=(0.25, 1.0), aspect_ratio_range=(0.75, 4 / 3), seed=None
+):
+    """Crop a random rectangle of each image and resize it back to the full size (bilinear).
+
+    The crop's area is a uniform fraction of the image in `area_range`, its aspect ratio (relative
+    to the image's own, so 1 keeps the image's shape) log-uniform in `aspect_ratio_range`, its
+    position uniform (SimCLR's "random resized crop",
+    clipped to the image instead of retried). It is SimCLR's most important augmentation for
+    contrastive learning (Chen et al., 2020, Fig. 5). Output pixels are convex combinations of
+    input pixels, so values stay in [0, 1].
+
+    Args:
+        images: N x H x W x C floats.
+        area_range: (smallest, largest) crop area as a fraction of the image, within (0, 1].
+        aspect_ratio_range: (smallest, largest) width / height of the crop, relative to the
+            image's width / height.
+        seed: a `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 32, 32, 1)).astype("float32")
+        >>> tuple(random_resized_crop(images, area_range=(0.5, 1.0), seed=0).shape)
+        (4, 32, 32, 1)
+    """
+    smallest, largest = area_range
+    if not 0 < smallest <= largest <= 1:
+        raise ValueError(f"area_range must be (smallest, largest) in (0, 1], got {area_range!r}.")
+    if not 0 < aspect_ratio_range[0] <= aspect_ratio_range[1]:
+        raise ValueError(
+            f"aspect_ratio_range must be (smallest, largest) > 0, got {aspect_ratio_range!r}."
+        )
+    images = ops.convert_to_tensor(images)
+    height, width = images.shape[1], images.shape[2]
+    batch = (_batch_size(images),)
+    area = keras.random.uniform(batch, smallest, largest, dtype=_dtype(images), seed=seed)
+    log_ratio = keras.random.uniform(
+        batch,
+        math.log(aspect_ratio_range[0]),
+        math.log(aspect_ratio_range[1]),
+        dtype=_dtype(images),
+        seed=seed,
+    )
+    ratio = ops.exp(log_ratio)
+    crop_height = ops.clip(height * ops.sqrt(area / ratio), 1.0, float(height))
+    crop_width = ops.clip(width * ops.sqrt(area * ratio), 1.0, float(width))
+    top = keras.random.uniform(batch, dtype=_dtype(images), seed=seed) * (height - crop_height)
+    left = keras.random.uniform(batch, dtype=_dtype(images), seed=seed) * (width - crop_width)
+    images = _bilinear_axis(images, top, crop_height, axis=1)
+    return _bilinear_axis(images, left, crop_width, axis=2)
+
+
+# ---------------------------------------------------------------------------- colour
+def adjust_brightness(images, factor):
+    """Multiply by `factor` (per image, broadcastable) and clip to [0, 1]."""
+    return ops.clip(images * factor, 0.0, 1.0)
+
+
+def adjust_contrast(images, factor):
+    """Scale each image's deviation from its mean gray level by `factor`; clip to [0, 1]."""
+    mean = ops.mean(_grayscale(images), axis=(1, 2, 3), keepdims=True)
+    return ops.clip((images - mean) * factor + mean, 0.0, 1.0)
+
+
+def adjust_saturation(images, factor):
+    """Scale each pixel's deviation from its gray value by `factor` (RGB only); clip to [0, 1]."""
+    gray = _grayscale(images)
+    return ops.clip((images - gray) * factor + gray, 0.0, 1.0)
+
+
+def random_color_jitter(
+    images, brightness=0.4, contrast=0.4, saturation=0.4, probability=0.8, seed=None
+):
+    """Random brightness, contrast and (for RGB) saturation, as in SimCLR's colour distortion.
+
+    Each strength `s` draws a factor uniformly from `[max(0, 1 - s), 1 + s]` per image (the
+    torchvision convention); the three adjustments are applied in this fixed order, each clipped
+    to [0, 1]. Saturation is skipped for 1-channel images. With probability `1 - probability` an
+    image is left as it is.
+
+    Args:
+        images: N x H x W x C floats in [0, 1], C = 1 or 3.
+        brightness: strength of the multiplicative brightness change (0 turns it off).
+        contrast: strength of the contrast change (0 turns it off).
+        saturation: strength of the saturation change (0 or 1 channel turns it off).
+        probability: chance that an image is jittered at all.
+        seed: a `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+        >>> out = np.asarray(random_color_jitter(images, seed=0))
+        >>> bool(out.min() >= 0 and out.max() <= 1)
+        True
+    """
+    for name, value in (("brightness", brightness), ("contrast", contrast)):
+        _check_strength(name, value)
+    _check_strength("saturation", saturation)
+    _check_probability("probability", probability)
+    images = ops.convert_to_tensor(images)
+    jittered = images
+    adjustments = [(brightness, adjust_brightness), (contrast, adjust_contrast)]
+    if images.shape[-1] == 3:
+        adjustments.append((saturation, adjust_saturation))
+    for strength, adjust in adjustments:
+        if strength > 0:
+            factor = _per_image_uniform(images, max(0.0, 1.0 - strength), 1.0 + strength, seed)
+            jittered = adjust(jittered, factor)
+    return ops.where(_per_image_mask(images, probability, seed), jittered, images)
+
+
+def random_grayscale(images, probability=0.2, seed=None):
+    """Turn each RGB image to gray (kept 3 channels) with the given probability.
+
+    1-channel images are returned unchanged.
+
+    Args:
+        images: N x H x W x C floats, C = 1 or 3.
+        probability: chance that an image becomes gray.
+        seed: a `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype.
+    """
+    _check_probability("probability", probability)
+    images = ops.convert_to_tensor(images)
+    if images.shape[-1] != 3 or probability == 0:
+        return images
+    gray = ops.broadcast_to(_grayscale(images), ops.shape(images))
+    return ops.where(_per_image_mask(images, probability, seed), gray, images)
+
+
+# ---------------------------------------------------------------------------- the layer
+@keras.saving.register_keras_serializable(package="semisup")
+class Augmenter(keras.layers.Layer):
+    """A random view of each image: resized crop, flip, translation, colour jitter, grayscale.
+
+    Applied in that order, each step per image with its own random draw from the layer's
+    `SeedGenerator`, so two calls on one batch give two different views. It compiles inside a
+    Keras train step on TensorFlow (XLA) and JAX. With `training=False` it returns the images
+    unchanged, like Keras's own random layers.
+
+    Defaults follow the image: the translation scales with the side (4 px on 32 px, 6 px on 48 px),
+    and saturation and grayscale are applied to RGB images only. The resized crop is off unless
+    `crop_area_range` is given.
+
+    Args:
+        horizontal_flip: mirror half the images left to right.
+        translation: largest shift as a fraction of the side (1/8); 0 turns it off.
+        padding: how the border uncovered by a shift is filled: `"reflect"`, `"symmetric"` or
+            `"constant"` (zeros).
+        crop_area_range: None, or (smallest, largest) area fraction of a random resized crop.
+        brightness: colour-jitter strength for brightness (0 turns it off).
+        contrast: colour-jitter strength for contrast (0 turns it off).
+        saturation: colour-jitter strength for saturation, RGB only (0 turns it off).
+        color_jitter_probability: chance that an image is colour-jittered at all.
+        grayscale_probability: chance that an RGB image is turned gray.
+        seed: int or None, seeds the layer's `keras.random.SeedGenerator`.
+        **kwargs: passed to `keras.layers.Layer` (e.g. `name`).
+
+    Returns (when called):
+        The augmented batch, same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> augmenter = Augmenter(crop_area_range=(0.3, 1.0), seed=1)
+        >>> images = np.random.default_rng(0).random((2, 48, 48, 1)).astype("float32")
+        >>> tuple(augmenter(images).shape)
+        (2, 48, 48, 1)
+    """
+
+    def __init__(
+        self,
+        horizontal_flip=True,
+        translation=0.125,
+        padding="reflect",
+        crop_area_range=None,
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4,
+        color_jitter_probability=0.8,
+        grayscale_probability=0.2,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_strength("translation", translation)
+        if padding not in PADDING_MODES:
+            raise ValueError(f"padding must be one of {PADDING_MODES}, got {padding!r}.")
+        if crop_area_range is not None:
+            crop_area_range = tuple(crop_area_range)
+            if len(crop_area_range) != 2 or not 0 < crop_area_range[0] <= crop_area_range[1] <= 1:
+                raise ValueError(
+                    "crop_area_range must be None or (smallest, largest) area fractions in "
+                    f"(0, 1], got {crop_area_range!r}."
+                )
+        for name, value in (("brightness", brightness), ("contrast", contrast)):
+            _check_strength(name, value)
+        _check_strength("saturation", saturation)
+        _check_probability("color_jitter_probability", color_jitter_probability)
+        _check_probability("grayscale_probability", grayscale_probability)
+        self.horizontal_flip = bool(horizontal_flip)
+        self.translation = translation
+        self.padding = padding
+        self.crop_area_range = crop_area_range
+        self.brightness = brightness
+        self.contrast = contrast
+        self.saturation = saturation
+        self.color_jitter_probability = color_jitter_probability
+        self.grayscale_probability = grayscale_probability
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Random layers are not differentiable w.r.t. their randomness; nothing to train here.
+        self.trainable = False
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[-1] not in (1, 3):
+            raise ValueError(
+                f"Augmenter expects images of shape (batch, height, width, 1 or 3), got "
+                f"{tuple(input_shape)}."
+            )
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        images = ops.convert_to_tensor(images)
+        if self.crop_area_range is not None:
+            images = random_resized_crop(images, self.crop_area_range, seed=self.seed_generator)
+        if self.horizontal_flip:
+            images = random_flip_left_right(images, seed=self.seed_generator)
+        if self.translation > 0:
+            images = random_translate(
+                images, self.translation, self.padding, seed=self.seed_generator
+            )
+        if self.color_jitter_probability > 0:
+            images = random_color_jitter(
+                images,
+                self.brightness,
+                self.contrast,
+                self.saturation,
+                self.color_jitter_probability,
+                seed=self.seed_generator,
+            )
+        if self.grayscale_probability > 0:
+            images = random_grayscale(images, self.grayscale_probability, seed=self.seed_generator)
+        return images
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            horizontal_flip=self.horizontal_flip,
+            translation=self.translation,
+            padding=self.padding,
+            crop_area_range=self.crop_area_range,
+            brightness=self.brightness,
+            contrast=self.contrast,
+            saturation=self.saturation,
+            color_jitter_probability=self.color_jitter_probability,
+            grayscale_probability=self.grayscale_probability,
+            seed=self.seed,
+        )
+        return config
+
+
+__all__ = [
+    "PADDING_MODES",
+    "Augmenter",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_saturation",
+    "flip_left_right",
+    "random_color_jitter",
+    "random_flip_left_right",
+    "random_grayscale",
+    "random_resized_crop",
+    "random_translate",
+    "translate",
+    "translation_pixels",
+]
