@@ -76,6 +76,16 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         random_state: seed for weight initialisation, shuffling and augmentation; an int makes a
             CPU run repeatable. None: not seeded.
         verbose: 0 silent, 1 a tqdm progress bar per training phase.
+
+    Attributes (after `fit`):
+        model_: the trained `keras.Model` from images to class logits; `encoder_` its encoder.
+        classes_: the labels seen on labeled images (the columns of `predict_proba`).
+        history_: the Keras history of every training phase, by phase name.
+        jit_compiled_: for every phase, whether its training step ran compiled.
+        n_labeled_, n_unlabeled_: images used (the unlabeled count after the filter).
+        unlabeled_filter_, n_unlabeled_removed_, unlabeled_kept_: the fitted filter, how many
+            pool images it removed, and a mask over the pool of the kept ones (None: no filter).
+        fit_seconds_: wall time of the training phases.
     """
 
     #: whether the strategy learns from unlabeled images at all (the supervised baseline does not)

@@ -14,6 +14,7 @@ FAST = {"epochs": 2, "batch_size": 8, "random_state": 0}
 EXTRA_FAST = {
     "self_training": {"rounds": 1, "confidence_threshold": 0.5},
     "two_step_autoencoder": {"pretrain_epochs": 1, "pretrain_batch_size": 8},
+    "contrastive": {"pretrain_epochs": 1, "pretrain_batch_size": 20, "projector_units": (32, 32)},
 }
 
 

@@ -95,17 +95,22 @@ def test_fill_last_batch_keeps_every_image_and_fills_up():
     assert fill_last_batch(images, 23, np.random.RandomState(0)) is images
 
 
+def weight_copies(model):
+    # copies, not views: JAX may reuse a donated weight buffer in the next step
+    return [np.array(keras.ops.convert_to_numpy(w.value), copy=True) for w in model.weights]
+
+
 class EncoderWatcher(keras.callbacks.Callback):
     """Records the encoder's weights at the start and end of the classifier fit."""
 
     def on_train_begin(self, logs=None):
         self.encoder = getattr(self.model, "_semisup_encoder", None)
         if self.encoder is not None:
-            self.before = [np.array(w) for w in self.encoder.get_weights()]
+            self.before = weight_copies(self.encoder)
 
     def on_train_end(self, logs=None):
         if self.encoder is not None:
-            self.after = [np.array(w) for w in self.encoder.get_weights()]
+            self.after = weight_copies(self.encoder)
 
 
 def encoder_changed(watcher):
