@@ -146,6 +146,14 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                 f"y has labeled samples of only one class ({self.classes_[0]}); at least two "
                 "classes are needed."
             )
+        missing = np.setdiff1d(np.arange(self.classes_.max() + 1), self.classes_)
+        if self.classes_.min() >= 0 and len(missing):
+            raise ValueError(
+                f"Class code(s) {missing.tolist()} have no labeled sample, while higher codes do; "
+                "every class needs at least one labeled image (per_class_split guarantees it). "
+                "If the codes are not 0..K-1 class indices, encode them first "
+                "(sklearn.preprocessing.LabelEncoder)."
+            )
         self.input_shape_ = tuple(x.shape[1:])
         x_labeled = x[labeled]
         y_labeled = self._encode_labels(y[labeled])
