@@ -109,6 +109,49 @@ def _demo(args) -> int:
     return 0
 
 
+def _split_list(text, cast=str):
+    return None if text is None else [cast(item) for item in text.split(",") if item]
+
+
+def _bench(args) -> int:
+    _import_keras_quietly()
+    import json
+
+    from semisup.bench import BenchConfig, run
+
+    overrides = {
+        "datasets": _split_list(args.dataset),
+        "strategies": _split_list(args.strategies),
+        "filters": _split_list(args.filters),
+        "budgets": _split_list(args.budgets),
+        "seeds": _split_list(args.seeds, int),
+        "encoder": args.encoder,
+        "data_dir": args.data_dir,
+    }
+    params = {}
+    for item in args.set:
+        key, separator, value = item.partition("=")
+        if not separator:
+            raise ValueError(f"--set expects PARAM=VALUE, got {item!r}.")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    overrides["params"] = params or None
+    preset = args.preset if args.preset or args.config else "demo"
+    config = BenchConfig.from_sources(preset=preset, config_file=args.config, overrides=overrides)
+    run_dir = args.run_dir or f"runs/{config.preset or 'custom'}"
+    run(config, run_dir, force=args.force, verbose=1 + args.verbose, report=not args.no_report)
+    return 0
+
+
+def _bench_report(args) -> int:
+    from semisup.bench.report import write_report
+
+    print(f"report: {write_report(args.run_dir)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="semisup",
@@ -126,6 +169,43 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(handler=_demo)
 
+    bench = commands.add_parser(
+        "bench",
+        help="run a benchmark grid (default: the demo preset on digits); "
+        "'semisup bench report RUN_DIR' rewrites a run's report",
+        description="Run every strategy x filter x label budget x seed of a grid; finished "
+        "cells are skipped on a re-run. Lists are comma-separated.",
+    )
+    bench.add_argument("--preset", help="demo (default) or seed")
+    bench.add_argument("--config", help="a TOML file with the grid (see docs/bench.md)")
+    bench.add_argument("--dataset", help="data sets, e.g. fer2013,cifar10-jpeg or a folder")
+    bench.add_argument("--strategies", help="registered names or package.module:Class")
+    bench.add_argument("--filters", help="none and/or deep_svdd:NU")
+    bench.add_argument("--budgets", help="seed, all, k:N (N labels per class)")
+    bench.add_argument("--seeds", help="e.g. 0,1,2")
+    bench.add_argument("--encoder", help="registered encoder (default conv4)")
+    bench.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PARAM=VALUE",
+        help="a strategy parameter for every strategy that has it",
+    )
+    bench.add_argument("--data-dir", help="folder holding the data sets ($SEMISUP_DATA_DIR)")
+    bench.add_argument("--run-dir", help="where results go (default runs/<preset>)")
+    bench.add_argument("--force", action="store_true", help="run every cell again")
+    bench.add_argument("--no-report", action="store_true", help="skip the report at the end")
+    bench.add_argument(
+        "-v", "--verbose", action="count", default=0, help="a progress bar per training phase"
+    )
+    bench.set_defaults(handler=_bench)
+
+    bench_report = commands.add_parser(
+        "bench-report", help="write report.md and plots for a run folder"
+    )
+    bench_report.add_argument("run_dir")
+    bench_report.set_defaults(handler=_bench_report)
+
     data = commands.add_parser("data", help="inspect data sets")
     data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
     info = data_commands.add_parser("info", help="counts per split and class, and checksums")
@@ -141,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `semisup bench report RUN_DIR` reads better than a separate command name
+    for index, word in enumerate(argv):
+        if not word.startswith("-"):
+            if word == "bench" and argv[index + 1 : index + 2] == ["report"]:
+                argv[index : index + 2] = ["bench-report"]
+            break
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

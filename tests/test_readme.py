@@ -20,5 +20,5 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert test_command in ci_lines
 
 
-def test_readme_main_command_runs_the_demo():
-    assert "semisup demo" in _readme_commands()[0]
+def test_readme_main_command_runs_the_benchmark_demo():
+    assert _readme_commands()[0].strip().endswith("semisup bench")

@@ -3,6 +3,8 @@ filter, the shared encoder + classification head, compiling and fitting through 
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import warnings
 
@@ -25,6 +27,40 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 HEADS = ("linear", "mlp")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Appends each epoch's logs to a JSON Lines file, so curves survive an interrupted fit."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+        self.first_epoch = None  # > 0 when this fit resumed an interrupted one
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.first_epoch is None:
+            self.first_epoch = int(epoch)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        entry = {"epoch": int(epoch), **{k: float(v) for k, v in (logs or {}).items()}}
+        with open(self.path, "a") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
+    def history(self) -> dict[str, list[float]]:
+        """The logged metrics by name, one value per epoch (a re-run epoch keeps its last)."""
+        by_epoch = {}
+        if os.path.exists(self.path):
+            with open(self.path) as handle:
+                for line in handle:
+                    try:
+                        entry = json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a line torn by a kill
+                    by_epoch[entry.pop("epoch")] = entry
+        names = sorted({name for entry in by_epoch.values() for name in entry})
+        return {
+            name: [by_epoch[e][name] for e in sorted(by_epoch) if name in by_epoch[e]]
+            for name in names
+        }
 
 
 def classification_head(features, n_classes: int, head: str = "linear", name: str = "classifier"):
@@ -85,7 +121,10 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         n_labeled_, n_unlabeled_: images used (the unlabeled count after the filter).
         unlabeled_filter_, n_unlabeled_removed_, unlabeled_kept_: the fitted filter, how many
             pool images it removed, and a mask over the pool of the kept ones (None: no filter).
-        fit_seconds_: wall time of the training phases.
+        fit_seconds_: wall time of the training phases; images_seen_: training images
+            processed over all phases and epochs (for images/s).
+        resumed_from_epoch_: with `enable_checkpoints`, the epoch each phase resumed from
+            (0: trained from scratch).
     """
 
     #: whether the strategy learns from unlabeled images at all (the supervised baseline does not)
@@ -167,6 +206,8 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         started = time.perf_counter()
         self.history_ = {}
         self.jit_compiled_ = {}
+        self.images_seen_ = 0
+        self.resumed_from_epoch_ = {}
         self._fit(x_labeled, y_labeled, x_unlabeled, validation)
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -192,6 +233,20 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         """The trained shared encoder (a sub-model of `model_`)."""
         check_is_fitted(self, "model_")
         return self._encoder_model
+
+    def enable_checkpoints(self, directory) -> BaseStrategy:
+        """Save the training state of every phase after each epoch under `directory`.
+
+        A later `fit()` of an identically configured strategy with the same directory resumes
+        each phase where it stopped (finished phases are restored, not retrained), so a long
+        run that is killed loses at most one epoch. The benchmark harness uses this; delete
+        the directory to start over.
+
+        Returns:
+            self
+        """
+        self._checkpoint_directory = None if directory is None else os.fspath(directory)
+        return self
 
     # ------------------------------------------------------------------ for subclasses
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):  # pragma: no cover
@@ -269,6 +324,17 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             )
         if self.verbose:
             callbacks.append(TqdmEpochs(f"{type(self).__name__} {phase}"))
+        checkpoint = getattr(self, "_checkpoint_directory", None)
+        epoch_log = None
+        if checkpoint is not None:
+            phase_directory = os.path.join(checkpoint, phase)
+            if not model.built:
+                model(x[:1])  # BackupAndRestore restores into built models only
+            epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
+            callbacks += [
+                keras.callbacks.BackupAndRestore(phase_directory, delete_checkpoint=False),
+                epoch_log,
+            ]
         history = model.fit(
             x,
             y,
@@ -281,7 +347,14 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             shuffle=True,
         )
         record = {k: [float(v) for v in values] for k, values in history.history.items()}
+        if epoch_log is not None:
+            record = epoch_log.history()  # includes the epochs of an interrupted earlier fit
+            total = len(next(iter(record.values()), []))
+            first = epoch_log.first_epoch
+            self.resumed_from_epoch_[phase] = total if first is None else first
         self.history_[phase] = record
+        n_epochs = len(next(iter(record.values()), []))
+        self.images_seen_ = getattr(self, "images_seen_", 0) + n_epochs * len(x)
         # Whether each phase's training step ran compiled (XLA) - eager steps are a 100x trap.
         self.jit_compiled_[phase] = bool(model.jit_compile)
         return record

@@ -47,6 +47,8 @@ class SelfTraining(BaseStrategy):
             `mean_confidence`, `class_histogram`, `n_pool` (left in the pool), `temperature`.
         pseudo_labels_: for every pool image (after the filter), its pseudo-label in `classes_`
             or -1; `pseudo_weights_`: its sample weight (0 where none).
+        pseudo_labels_per_round_: `pseudo_labels_` as it stood after each round (a benchmark
+            that knows the pool's true labels measures pseudo-label precision per round).
 
     Example:
         >>> from semisup.data import load, seed_split
@@ -126,6 +128,7 @@ class SelfTraining(BaseStrategy):
         pseudo_weights = np.zeros(n_pool, dtype=np.float32)
         in_pool = np.ones(n_pool, dtype=bool)
         self.rounds_ = []
+        self.pseudo_labels_per_round_ = []
 
         model = self._compile_classifier(self._build_classifier())
         self._keras_fit(model, x_labeled, y_labeled, validation=validation, phase="round0")
@@ -159,6 +162,9 @@ class SelfTraining(BaseStrategy):
                     "n_pool": int(in_pool.sum()),
                     "temperature": temperature,
                 }
+            )
+            self.pseudo_labels_per_round_.append(
+                np.where(pseudo_labels >= 0, self.classes_[np.maximum(pseudo_labels, 0)], -1)
             )
             if self.pool == "remove" and not accepted.any():
                 # the training set would be the previous round's again: nothing left to learn

@@ -1,0 +1,12 @@
+"""Benchmark harness: a grid of data sets x strategies x filters x label budgets x seeds.
+
+Example:
+    >>> from semisup.bench import BenchConfig, run
+    >>> config = BenchConfig.from_sources(preset="demo", overrides={"strategies": ["supervised"]})
+    >>> rows = run(config, "runs/demo", verbose=0)      # doctest: +SKIP
+"""
+
+from semisup.bench.config import PRESETS, BenchConfig
+from semisup.bench.runner import expand_grid, read_results, run
+
+__all__ = ["PRESETS", "BenchConfig", "expand_grid", "read_results", "run"]

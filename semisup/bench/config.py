@@ -1,0 +1,255 @@
+"""What a benchmark run covers: a grid of data sets x strategies x filters x label budgets x seeds.
+
+A grid comes from a preset (`demo`, `seed`), a TOML file, or both with command-line overrides;
+`BenchConfig.validate()` checks every name before any training starts.
+
+TOML example (every key optional; a preset fills the rest):
+
+    preset = "seed"
+    datasets = ["fer2013"]
+    strategies = ["supervised", "self_training", "mypackage.strategies:MyStrategy"]
+    filters = ["none", "deep_svdd:0.1"]
+    budgets = ["seed", "k:25"]
+    seeds = [0, 1, 2]
+    encoder = "conv4"
+
+    [params]                 # every strategy that has the parameter
+    epochs = 100
+
+    [params.self_training]   # one strategy only
+    rounds = 3
+
+    [filter_params]
+    epochs = 50
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PRESETS: dict[str, dict] = {
+    # The README's first command: every strategy with and without the filter on the embedded
+    # digits, short enough for a laptop CPU (a few minutes on 2 cores).
+    "demo": {
+        "datasets": ["digits"],
+        "strategies": [
+            "supervised",
+            "self_training",
+            "two_step_autoencoder",
+            "one_step_autoencoder",
+            "contrastive",
+        ],
+        "filters": ["none", "deep_svdd:0.1"],
+        "budgets": ["seed"],
+        "seeds": [0],
+        "encoder": "conv4",
+        "params": {
+            "epochs": 15,
+            "batch_size": 64,
+            "self_training": {"rounds": 1},
+            "two_step_autoencoder": {"pretrain_epochs": 10, "head": "linear"},
+            "contrastive": {
+                "pretrain_epochs": 10,
+                "pretrain_batch_size": 128,
+                "projector_units": [128, 128],
+            },
+        },
+        "filter_params": {"epochs": 10},
+    },
+    # Seed 001's protocol: the strategies' defaults are its hyper-parameters (100 epochs, batch
+    # 128, Adam 1e-3; self-training 0.8 / 3 rounds; autoencoder 50 epochs; ...).
+    "seed": {
+        "datasets": ["fer2013", "cifar10-jpeg"],
+        "strategies": [
+            "supervised",
+            "self_training",
+            "two_step_autoencoder",
+            "one_step_autoencoder",
+            "contrastive",
+        ],
+        "filters": ["none", "deep_svdd:0.1"],
+        "budgets": ["seed"],
+        "seeds": [0, 1, 2],
+        "encoder": "conv4",
+        "params": {},
+        "filter_params": {},
+    },
+}
+
+GRID_KEYS = ("datasets", "strategies", "filters", "budgets", "seeds")
+
+
+@dataclass
+class BenchConfig:
+    """A benchmark grid. Build it with `BenchConfig.from_sources(...)`, then `validate()`."""
+
+    datasets: list[str] = field(default_factory=list)
+    strategies: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=lambda: ["none"])
+    budgets: list[str] = field(default_factory=lambda: ["seed"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    encoder: str = "conv4"
+    params: dict = field(default_factory=dict)
+    filter_params: dict = field(default_factory=dict)
+    preset: str | None = None
+    data_dir: str | None = None
+
+    @classmethod
+    def from_sources(
+        cls, preset: str | None = None, config_file=None, overrides: dict | None = None
+    ) -> BenchConfig:
+        """Preset, then the TOML file (which may name its own preset), then `overrides`."""
+        values: dict = {}
+        file_values: dict = {}
+        if config_file is not None:
+            path = Path(config_file)
+            if not path.is_file():
+                raise FileNotFoundError(f"Benchmark config {path} does not exist.")
+            try:
+                file_values = tomllib.loads(path.read_text())
+            except tomllib.TOMLDecodeError as error:
+                raise ValueError(f"{path} is not valid TOML: {error}") from None
+            unknown = set(file_values) - set(cls.__dataclass_fields__)
+            if unknown:
+                raise ValueError(
+                    f"{path}: unknown key(s) {sorted(unknown)}; valid keys: "
+                    f"{sorted(cls.__dataclass_fields__)}."
+                )
+        preset = preset or file_values.get("preset")
+        if preset is not None:
+            if preset not in PRESETS:
+                raise ValueError(f"Unknown preset {preset!r}; valid presets: {sorted(PRESETS)}.")
+            values.update(copy.deepcopy(PRESETS[preset]))
+            values["preset"] = preset
+        values.update(file_values)
+        for key, value in (overrides or {}).items():
+            if value is None:
+                continue
+            if key == "params":
+                merged = values.setdefault("params", {})
+                merged.update(value)
+            else:
+                values[key] = value
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def validate(self) -> BenchConfig:
+        """Check every name and parameter before any training; raise listing the valid ones."""
+        from semisup import encoders, filters
+        from semisup.data import DATASETS
+
+        for key in GRID_KEYS:
+            value = getattr(self, key)
+            if not isinstance(value, list) or not value:
+                raise ValueError(f"{key} must be a non-empty list, got {value!r}.")
+        for name in self.datasets:
+            if name not in DATASETS and not os.path.exists(name):
+                raise ValueError(
+                    f"Unknown data set {name!r}; valid names: {list(DATASETS)}, or a path to an "
+                    "image folder/zip."
+                )
+        for name in self.strategies:
+            strategy_class(name)
+        encoders.get(self.encoder)
+        for spec in self.filters:
+            parse_filter(spec)
+            if spec != "none":
+                filters.get(spec.partition(":")[0])
+        for spec in self.budgets:
+            parse_budget(spec)
+        for seed in self.seeds:
+            if not isinstance(seed, int) or isinstance(seed, bool):
+                raise ValueError(f"seeds must be integers, got {seed!r}.")
+        # every parameter must exist on at least one strategy (global) or on the named one
+        names = {name: strategy_class(name) for name in self.strategies}
+        known = {name: set(cls().get_params(deep=False)) for name, cls in names.items()}
+        in_grid = set(known)
+        for key, value in self.params.items():
+            if isinstance(value, dict):
+                # a preset's settings for a strategy left out of this grid are fine
+                if key not in known:
+                    known[key] = set(strategy_class(key)().get_params(deep=False))
+                unknown = set(value) - known[key]
+                if unknown:
+                    raise ValueError(
+                        f"params.{key}: {sorted(unknown)} are not parameters of {key}; valid: "
+                        f"{sorted(known[key])}."
+                    )
+            elif not any(key in known[name] for name in in_grid):
+                raise ValueError(
+                    f"params: {key!r} is a parameter of none of the strategies {sorted(names)}."
+                )
+        filter_known = set(filters.DeepSVDDFilter().get_params(deep=False))
+        unknown = set(self.filter_params) - filter_known
+        if unknown:
+            raise ValueError(
+                f"filter_params: {sorted(unknown)} are not DeepSVDDFilter parameters; valid: "
+                f"{sorted(filter_known)}."
+            )
+        return self
+
+    def strategy_params(self, name: str) -> dict:
+        """The parameters that apply to strategy `name`: global ones it has, then its own."""
+        known = set(strategy_class(name)().get_params(deep=False))
+        chosen = {k: v for k, v in self.params.items() if not isinstance(v, dict) and k in known}
+        chosen.update(self.params.get(name, {}) if isinstance(self.params.get(name), dict) else {})
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()}
+
+
+def strategy_class(name: str):
+    """A registered strategy, or `package.module:ClassName` (imported and registered)."""
+    from semisup import strategies
+
+    if ":" in name:
+        module_name, _, class_name = name.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as error:
+            raise ValueError(
+                f"Cannot import {module_name!r} for strategy {name!r}: {error}"
+            ) from None
+        cls = getattr(module, class_name, None)
+        if cls is None:
+            raise ValueError(f"Module {module_name!r} has no {class_name!r} (strategy {name!r}).")
+        if name not in strategies.REGISTRY:
+            strategies.register(name, cls)
+        return cls
+    return strategies.get(name)
+
+
+def parse_filter(spec: str) -> tuple[str, float | None]:
+    """`"none"` -> ("none", None); `"deep_svdd:0.1"` -> ("deep_svdd", 0.1)."""
+    if spec == "none":
+        return "none", None
+    name, _, nu = spec.partition(":")
+    try:
+        value = float(nu)
+    except ValueError:
+        raise ValueError(
+            f"Filter {spec!r} must be 'none' or NAME:NU such as 'deep_svdd:0.1'."
+        ) from None
+    if not 0 < value <= 1:
+        raise ValueError(f"Filter {spec!r}: nu must be in (0, 1], got {value}.")
+    return name, value
+
+
+def parse_budget(spec: str) -> tuple[str, int | None]:
+    """`"seed"` (seed 001's split), `"all"` (every label), or `"k:N"` (N labels per class)."""
+    if spec in ("seed", "all"):
+        return spec, None
+    kind, _, count = spec.partition(":")
+    if kind == "k" and count.isdigit() and int(count) > 0:
+        return "k", int(count)
+    raise ValueError(f"Label budget {spec!r} must be 'seed', 'all' or 'k:N' with N > 0.")

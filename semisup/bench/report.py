@@ -1,0 +1,826 @@
+"""Turn a benchmark run's `results.jsonl` into `report.md` with tables and plots.
+
+The rows are the ones `semisup.bench.runner` appends, one JSON object per finished cell (see
+`SCHEMA.md` beside this file). The report is pure numpy + matplotlib and never imports Keras, so it
+runs on any laptop in seconds, also while a run is still writing rows on a GPU machine.
+
+Example:
+    >>> from semisup.bench.report import load_rows, summary_table, write_report
+    >>> rows = load_rows("runs/fer2013")  # doctest: +SKIP
+    >>> table = summary_table(rows)  # doctest: +SKIP
+    >>> write_report("runs/fer2013")  # doctest: +SKIP
+    PosixPath('runs/fer2013/report.md')
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from semisup.evaluation import plots
+
+RESULTS_FILE_NAME = "results.jsonl"
+"""The file a run directory's rows are appended to."""
+
+REPORT_FILE_NAME = "report.md"
+"""The report `write_report` writes."""
+
+REQUIRED_KEYS = (
+    "cell_id",
+    "dataset",
+    "test_split",
+    "budget",
+    "encoder",
+    "strategy",
+    "filter",
+    "seed",
+    "metrics",
+)
+"""Keys every row must have for the tables to be computed (all others are optional)."""
+
+BASELINE_STRATEGY = "supervised"
+"""The strategy every other one is compared with (with filter `NO_FILTER`)."""
+
+NO_FILTER = "none"
+"""The filter setting of runs on the whole unlabeled pool."""
+
+
+class ResultsFileWarning(UserWarning):
+    """A results file had a torn last line or a cell written twice; the report went on without it.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("error", ResultsFileWarning)  # a torn file now raises
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def _results_path(path_or_run_dir: str | os.PathLike) -> Path:
+    path = Path(path_or_run_dir)
+    if path.is_dir():
+        path = path / RESULTS_FILE_NAME
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No results file at {path}: pass a run directory holding {RESULTS_FILE_NAME} "
+            "or the path of a .jsonl file."
+        )
+    return path
+
+
+def _parse_line(raw_line: bytes) -> object:
+    return json.loads(raw_line.decode("utf-8"))
+
+
+def _check_row(row: object, path: Path, line_number: int) -> dict:
+    if not isinstance(row, dict):
+        raise ValueError(
+            f"{path}, line {line_number}: a result row must be a JSON object, "
+            f"got {type(row).__name__}."
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in row]
+    metrics = row.get("metrics")
+    if "metrics" in row and not (isinstance(metrics, dict) and "accuracy" in metrics):
+        missing.append("metrics.accuracy")
+    if missing:
+        raise ValueError(
+            f"{path}, line {line_number}: missing {', '.join(missing)}. Rows follow "
+            "semisup/bench/SCHEMA.md (rows of benchmarks/run_strategies.py use an older format)."
+        )
+    return row
+
+
+def load_rows(path_or_run_dir: str | os.PathLike) -> list[dict]:
+    """The result rows of a run, one dict per cell, in file order.
+
+    A run killed while writing leaves a torn last line; that line is skipped with a warning (the
+    runner re-runs the cell on resume). Anything wrong before the last line means the file was
+    damaged or written by something else, so it is an error rather than a silently shorter table.
+
+    Args:
+        path_or_run_dir: a run directory (its `results.jsonl` is read) or a `.jsonl` file.
+
+    Returns:
+        The rows as dicts. A `cell_id` written more than once (a cell re-run) appears once: its
+        last row, at the position of that last row.
+
+    Raises:
+        FileNotFoundError: no results file there.
+        ValueError: a line other than the last is not a JSON object with the keys of
+            `REQUIRED_KEYS` (the message names the file and line).
+
+    Warns:
+        ResultsFileWarning: a torn last line (no trailing newline, or not valid JSON) was
+            skipped, or a `cell_id` appeared more than once (file and line numbers named).
+
+    Example:
+        >>> import json, tempfile, pathlib
+        >>> run_dir = pathlib.Path(tempfile.mkdtemp())
+        >>> row = {"cell_id": "a", "dataset": "digits", "test_split": "test", "budget": "k:5",
+        ...        "encoder": "conv4", "strategy": "supervised", "filter": "none", "seed": 0,
+        ...        "metrics": {"accuracy": 0.9}}
+        >>> _ = (run_dir / "results.jsonl").write_text(json.dumps(row) + "\\n")
+        >>> [row["cell_id"] for row in load_rows(run_dir)]
+        ['a']
+    """
+    path = _results_path(path_or_run_dir)
+    # Bytes, not text: a write cut inside a multi-byte character must only tear the last line.
+    raw_lines = path.read_bytes().split(b"\n")
+    # After split, the last element is what follows the final newline: empty for a whole file.
+    terminated = [True] * (len(raw_lines) - 1) + [False]
+    numbered = [
+        (index + 1, raw_line, is_terminated)
+        for index, (raw_line, is_terminated) in enumerate(zip(raw_lines, terminated))
+        if raw_line.strip()
+    ]
+    rows_by_cell: dict[str, dict] = {}
+    line_of_cell: dict[str, int] = {}
+    for position, (line_number, raw_line, is_terminated) in enumerate(numbered):
+        is_last = position == len(numbered) - 1
+        try:
+            row = _parse_line(raw_line)
+            problem = None if is_terminated else "has no trailing newline"
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            row, problem = None, f"is not valid JSON ({error})"
+        if problem is not None:
+            if not is_last:
+                raise ValueError(f"{path}, line {line_number}: {problem}.")
+            warnings.warn(
+                f"{path}, line {line_number}: skipped a torn last line, which {problem} "
+                "(a run stopped while writing it; resuming the run re-runs that cell).",
+                ResultsFileWarning,
+                stacklevel=2,
+            )
+            continue
+        row = _check_row(row, path, line_number)
+        cell_id = str(row["cell_id"])
+        if cell_id in rows_by_cell:
+            warnings.warn(
+                f"{path}: cell {cell_id!r} appears on lines {line_of_cell[cell_id]} and "
+                f"{line_number}; keeping the later row.",
+                ResultsFileWarning,
+                stacklevel=2,
+            )
+            del rows_by_cell[cell_id]  # re-inserted below, so it sits where its last row was
+        rows_by_cell[cell_id] = row
+        line_of_cell[cell_id] = line_number
+    return list(rows_by_cell.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Summary
+
+
+def _mean_std(values: Iterable[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (ddof=1) of the values that were measured.
+
+    None (not measured) and NaN are left out; the std is None with fewer than two values.
+    """
+    present = [float(value) for value in values if value is not None and not math.isnan(value)]
+    if not present:
+        return None, None
+    if len(present) == 1:
+        return present[0], None
+    return float(np.mean(present)), float(np.std(present, ddof=1))
+
+
+def _fraction_removed(row: dict) -> float | None:
+    if row.get("fraction_removed") is not None:
+        return float(row["fraction_removed"])
+    if row.get("n_unlabeled"):
+        return float(row.get("n_unlabeled_removed") or 0) / float(row["n_unlabeled"])
+    return None
+
+
+def _budget_sort_key(budget: str) -> tuple:
+    # "k:25" budgets sort by their number (k:5 before k:25); named budgets ("seed") come first.
+    name, _, number = str(budget).partition(":")
+    try:
+        return (1, name, float(number))
+    except ValueError:
+        return (0, str(budget), 0.0)
+
+
+def _filter_sort_key(filter_name: str) -> tuple:
+    # "none" first, then by method, then by nu as a number (0.05 before 0.1 before 0.15).
+    if filter_name == NO_FILTER:
+        return (0, "", 0.0, "")
+    method, _, parameter = str(filter_name).partition(":")
+    try:
+        return (1, method, float(parameter), filter_name)
+    except ValueError:
+        return (1, method, math.inf, filter_name)
+
+
+def _seed_sort_key(seed: object) -> tuple:
+    # Seeds are integers in practice; sort them as numbers (2 before 10), anything else after.
+    is_number = isinstance(seed, int | float) and not isinstance(seed, bool)
+    return (0, seed, "") if is_number else (1, 0, str(seed))
+
+
+def _strategy_sort_key(strategy: str) -> tuple:
+    return (strategy != BASELINE_STRATEGY, strategy)
+
+
+def _group_of(row_or_entry: dict) -> tuple:
+    """The table a row or summary entry belongs to: dataset, budget, encoder, test split."""
+    return (
+        row_or_entry["dataset"],
+        row_or_entry["budget"],
+        row_or_entry["encoder"],
+        row_or_entry["test_split"],
+    )
+
+
+def _group_sort_key(group: tuple) -> tuple:
+    dataset, budget, encoder, test_split = group
+    return (str(dataset), _budget_sort_key(budget), str(encoder), str(test_split))
+
+
+def _entry_sort_key(entry: dict) -> tuple:
+    return (
+        _group_sort_key(_group_of(entry)),
+        _strategy_sort_key(entry["strategy"]),
+        _filter_sort_key(entry["filter"]),
+    )
+
+
+def _metric(row: dict, name: str) -> float | None:
+    return (row.get("metrics") or {}).get(name)
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    return _mean_std(values)[0]
+
+
+def _summarize_seeds(group: list[dict]) -> dict:
+    """The summary entry of the rows of one strategy and filter in one table (one per seed)."""
+    group = sorted(group, key=lambda row: _seed_sort_key(row["seed"]))
+    first = group[0]
+    accuracy_mean, accuracy_std = _mean_std(_metric(row, "accuracy") for row in group)
+    macro_f1_mean, macro_f1_std = _mean_std(_metric(row, "macro_f1") for row in group)
+    fraction_mean, fraction_std = _mean_std(_fraction_removed(row) for row in group)
+    extra_evaluations = {}
+    for name in sorted({name for row in group for name in row.get("extra_evaluations") or {}}):
+        evaluations = [(row.get("extra_evaluations") or {}).get(name) or {} for row in group]
+        extra_mean, extra_std = _mean_std(evaluation.get("accuracy") for evaluation in evaluations)
+        extra_evaluations[name] = {
+            "accuracy_mean": extra_mean,
+            "accuracy_std": extra_std,
+            "macro_f1_mean": _mean(evaluation.get("macro_f1") for evaluation in evaluations),
+        }
+    nu_values = {row["nu"] for row in group if row.get("nu") is not None}
+    return {
+        **{key: first[key] for key in ("dataset", "test_split", "budget", "encoder")},
+        "strategy": first["strategy"],
+        "filter": first["filter"],
+        "nu": nu_values.pop() if len(nu_values) == 1 else None,
+        "seeds": [row["seed"] for row in group],
+        "n_seeds": len(group),
+        "accuracy_mean": accuracy_mean,
+        "accuracy_std": accuracy_std,
+        "macro_f1_mean": macro_f1_mean,
+        "macro_f1_std": macro_f1_std,
+        "ece_mean": _mean(_metric(row, "ece") for row in group),
+        "accuracy_vs_supervised": None,  # filled in once every entry's mean is known
+        "fraction_removed_mean": fraction_mean,
+        "fraction_removed_std": fraction_std,
+        "fit_seconds_mean": _mean(row.get("fit_seconds") for row in group),
+        "images_per_second_mean": _mean(row.get("images_per_second") for row in group),
+        "pseudo_label_precision_mean": _mean(row.get("pseudo_label_precision") for row in group),
+        "extra_evaluations": extra_evaluations,
+    }
+
+
+def summary_table(rows: Sequence[dict]) -> list[dict]:
+    """One entry per (dataset, test split, budget, encoder, strategy, filter), over seeds.
+
+    Args:
+        rows: result rows as `load_rows` returns them.
+
+    Returns:
+        Entries in report order (dataset, budget, encoder, test split, then `supervised` first
+        and the other strategies by name, then filter `"none"` first and the others by method
+        and nu). Each entry has the six keys above and:
+
+        - `nu`: the filter's nu (None without a filter), `seeds`: the seeds, sorted, and
+          `n_seeds`: how many;
+        - `accuracy_mean`, `accuracy_std`, `macro_f1_mean`, `macro_f1_std`: over seeds, the std
+          being the sample std (ddof=1) and None for a single seed;
+        - `ece_mean`: None where no row measured it;
+        - `accuracy_vs_supervised`: `accuracy_mean` minus that of the supervised strategy with
+          filter `"none"` on the same dataset, test split, budget and encoder (None if that
+          baseline was not run);
+        - `fraction_removed_mean`, `fraction_removed_std`, `fit_seconds_mean`,
+          `images_per_second_mean`, `pseudo_label_precision_mean`;
+        - `extra_evaluations`: `{evaluation name: {"accuracy_mean", "accuracy_std",
+          "macro_f1_mean"}}` for the other test sets the rows report.
+
+    Example:
+        >>> base = {"dataset": "digits", "test_split": "test", "budget": "k:5", "encoder": "conv4",
+        ...         "filter": "none"}
+        >>> runs = [(0, "supervised", 0.80), (1, "supervised", 0.90), (0, "self_training", 0.88)]
+        >>> rows = [dict(base, cell_id=str(seed) + strategy, strategy=strategy, seed=seed,
+        ...              metrics={"accuracy": accuracy}) for seed, strategy, accuracy in runs]
+        >>> [(e["strategy"], round(e["accuracy_vs_supervised"], 2)) for e in summary_table(rows)]
+        [('supervised', 0.0), ('self_training', 0.03)]
+    """
+    rows_by_entry: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        rows_by_entry[(*_group_of(row), row["strategy"], row["filter"])].append(row)
+    entries = [_summarize_seeds(group) for group in rows_by_entry.values()]
+
+    baselines = {
+        _group_of(entry): entry["accuracy_mean"]
+        for entry in entries
+        if entry["strategy"] == BASELINE_STRATEGY and entry["filter"] == NO_FILTER
+    }
+    for entry in entries:
+        baseline = baselines.get(_group_of(entry))
+        if baseline is not None and entry["accuracy_mean"] is not None:
+            entry["accuracy_vs_supervised"] = entry["accuracy_mean"] - baseline
+    return sorted(entries, key=_entry_sort_key)
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def _number(value: float | None, digits: int = 4, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:{'+' if signed else ''}.{digits}f}"
+
+
+def _mean_plus_minus(mean: float | None, std: float | None, digits: int = 4) -> str:
+    if mean is None:
+        return "n/a"
+    if std is None:
+        return _number(mean, digits)
+    return f"{_number(mean, digits)} +- {_number(std, digits)}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _cell(value: object) -> str:
+    # A cell_id contains "|", which would split a Markdown table cell.
+    return str(value).replace("|", "\\|")
+
+
+def _table(header: Sequence[str], body: Iterable[Sequence[object]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(name) for name in header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines.extend("| " + " | ".join(_cell(value) for value in row) + " |" for row in body)
+    return lines
+
+
+def _summary_lines(entries: Sequence[dict]) -> list[str]:
+    extra_names = sorted({name for entry in entries for name in entry["extra_evaluations"]})
+    show_precision = any(entry["pseudo_label_precision_mean"] is not None for entry in entries)
+    test_split = entries[0]["test_split"]
+    header = ["strategy", "filter", "seeds", f"accuracy [{test_split}]"]
+    header += [f"accuracy [{name}]" for name in extra_names]
+    header += ["vs supervised", "macro-F1", "ECE", "removed (%)"]
+    header += ["pseudo-label precision"] if show_precision else []
+    header += ["fit s", "images/s"]
+    body = []
+    for entry in entries:
+        line = [
+            entry["strategy"],
+            entry["filter"],
+            entry["n_seeds"],
+            _mean_plus_minus(entry["accuracy_mean"], entry["accuracy_std"]),
+        ]
+        for name in extra_names:
+            extra = entry["extra_evaluations"].get(name)
+            line.append(
+                _mean_plus_minus(extra["accuracy_mean"], extra["accuracy_std"]) if extra else "n/a"
+            )
+        fraction = entry["fraction_removed_mean"]
+        line += [
+            _number(entry["accuracy_vs_supervised"], signed=True),
+            _mean_plus_minus(entry["macro_f1_mean"], entry["macro_f1_std"]),
+            _number(entry["ece_mean"]),
+            _number(None if fraction is None else 100 * fraction, digits=1),
+        ]
+        if show_precision:
+            line.append(_number(entry["pseudo_label_precision_mean"]))
+        images_per_second = entry["images_per_second_mean"]
+        line += [
+            _number(entry["fit_seconds_mean"], digits=1),
+            "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
+        ]
+        body.append(line)
+    return _table(header, body)
+
+
+# --------------------------------------------------------------------------------------------
+# Plots of one table (dataset x budget x encoder x test split)
+
+
+def _slug(*parts: object) -> str:
+    return "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)) for part in parts)
+
+
+def _first_seed_rows(rows: Sequence[dict]) -> dict[tuple[str, str], dict]:
+    """For each (strategy, filter), its row of the lowest seed, in report order."""
+    first: dict[tuple[str, str], dict] = {}
+    for row in sorted(rows, key=lambda row: _seed_sort_key(row["seed"])):
+        first.setdefault((row["strategy"], row["filter"]), row)
+    return dict(
+        sorted(
+            first.items(),
+            key=lambda item: (_strategy_sort_key(item[0][0]), _filter_sort_key(item[0][1])),
+        )
+    )
+
+
+def _by_strategy_and_filter(
+    entries: Sequence[dict], key: str, filters: Sequence[str]
+) -> tuple[list[str], list[list[float | None]]]:
+    """The strategies of `entries` and `entry[key]` as a strategies x filters matrix."""
+    strategies = sorted({entry["strategy"] for entry in entries}, key=_strategy_sort_key)
+    by_pair = {(entry["strategy"], entry["filter"]): entry for entry in entries}
+    matrix = [
+        [by_pair.get((strategy, filter_name), {}).get(key) for filter_name in filters]
+        for strategy in strategies
+    ]
+    return strategies, matrix
+
+
+# Each _draw_* function draws one kind of plot for one table and returns the Markdown caption
+# above it, or None when the rows hold nothing to draw (the report then says it was skipped).
+
+
+def _draw_accuracy(entries: list[dict], rows: list[dict], path: Path, caption: str) -> str:
+    filters = sorted({entry["filter"] for entry in entries}, key=_filter_sort_key)
+    strategies, means = _by_strategy_and_filter(entries, "accuracy_mean", filters)
+    _, stds = _by_strategy_and_filter(entries, "accuracy_std", filters)
+    baseline = [
+        entry["accuracy_mean"]
+        for entry in entries
+        if entry["strategy"] == BASELINE_STRATEGY and entry["filter"] == NO_FILTER
+    ]
+    plots.plot_accuracy_by_strategy(
+        strategies,
+        filters,
+        means,
+        stds,
+        path,
+        baseline_accuracy=baseline[0] if baseline else None,
+        title=f"Test accuracy per strategy\n{caption}",
+    )
+    return (
+        "**Accuracy per strategy and filter** (error bars: std over seeds; dashed line: "
+        "supervised baseline, where it was run)"
+    )
+
+
+def _draw_training_curves(
+    entries: list[dict], rows: list[dict], path: Path, caption: str
+) -> str | None:
+    curves, validation_curves = {}, {}
+    for (strategy, filter_name), row in _first_seed_rows(rows).items():
+        history = row.get("history") or {}
+        losses = {phase: record.get("loss") or [] for phase, record in history.items()}
+        if any(losses.values()):
+            label = f"{strategy} / {filter_name} (seed {row['seed']})"
+            curves[label] = losses
+            validation_curves[label] = {
+                phase: record.get("val_loss") or [] for phase, record in history.items()
+            }
+    if not curves:
+        return None
+    plots.plot_training_curves(
+        curves,
+        path,
+        validation_curves=validation_curves,
+        title=f"Loss per epoch, first seed of each run\n{caption}",
+    )
+    return (
+        "**Training curves** of the first seed of each run (phases end to end, dotted lines "
+        "between them; dashed: validation loss, where recorded)"
+    )
+
+
+def _draw_confusion_matrix(
+    entries: list[dict], rows: list[dict], path: Path, caption: str
+) -> str | None:
+    first_rows = _first_seed_rows(rows)
+    candidates = [
+        entry
+        for entry in entries
+        if entry["accuracy_mean"] is not None
+        and first_rows[(entry["strategy"], entry["filter"])].get("confusion_matrix")
+    ]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda entry: entry["accuracy_mean"])
+    row = first_rows[(best["strategy"], best["filter"])]
+    counts = row["confusion_matrix"]
+    class_names = row.get("class_names") or [str(index) for index in range(len(counts))]
+    plots.plot_confusion_matrix(
+        counts,
+        class_names,
+        path,
+        title=(
+            f"Confusion matrix, {caption}\n{best['strategy']} / {best['filter']}, "
+            f"seed {row['seed']}, {row['test_split']}"
+        ),
+    )
+    return (
+        f"**Confusion matrix** of the best run by mean accuracy, {best['strategy']} / "
+        f"{best['filter']} ({_number(best['accuracy_mean'])}): seed {row['seed']}, "
+        "normalised by true class (rows sum to 1)"
+    )
+
+
+def _draw_fraction_removed(
+    entries: list[dict], rows: list[dict], path: Path, caption: str
+) -> str | None:
+    filtered = [entry for entry in entries if entry["filter"] != NO_FILTER]
+    if not any(entry["fraction_removed_mean"] is not None for entry in filtered):
+        return None
+    filters = sorted({entry["filter"] for entry in filtered}, key=_filter_sort_key)
+    strategies, means = _by_strategy_and_filter(filtered, "fraction_removed_mean", filters)
+    _, stds = _by_strategy_and_filter(filtered, "fraction_removed_std", filters)
+    nu_of_filter = {entry["filter"]: entry["nu"] for entry in filtered if entry["nu"] is not None}
+    plots.plot_fraction_removed(
+        strategies,
+        filters,
+        means,
+        stds,
+        path,
+        nominal_fractions=[nu_of_filter.get(filter_name) for filter_name in filters],
+        title=f"Unlabeled pool removed by the filter\n{caption}",
+    )
+    return "**Unlabeled pool removed by the filter** (black ticks: nu, the intended fraction)"
+
+
+def _draw_self_training_rounds(
+    entries: list[dict], rows: list[dict], path: Path, caption: str
+) -> str | None:
+    series, groups = {}, {}
+    rows_with_rounds = sorted(
+        (row for row in rows if row.get("rounds")),
+        key=lambda row: (
+            _strategy_sort_key(row["strategy"]),
+            _filter_sort_key(row["filter"]),
+            _seed_sort_key(row["seed"]),
+        ),
+    )
+    for row in rows_with_rounds:
+        prefix = "" if row["strategy"] == "self_training" else f"{row['strategy']}, "
+        label = f"{prefix}{row['filter']}, seed {row['seed']}"
+        groups[label] = f"{prefix}{row['filter']}"  # one colour per filter setting
+        series[label] = {
+            "round": [record.get("round") for record in row["rounds"]],
+            "n_pseudo": [record.get("n_pseudo") for record in row["rounds"]],
+            "precision": [record.get("precision") for record in row["rounds"]],
+        }
+    if not series:
+        return None
+    plots.plot_self_training_rounds(
+        series, path, groups=groups, title=f"Self-training: pseudo-labels per round\n{caption}"
+    )
+    return (
+        "**Self-training rounds**: pseudo-labels in use after each round, and their precision "
+        "against the pool's held-back labels"
+    )
+
+
+_PLOTS = (
+    # (file name prefix, draw function, what the report says when there is nothing to draw)
+    ("accuracy", _draw_accuracy, "Accuracy plot: skipped, no accuracy."),
+    (
+        "training_curves",
+        _draw_training_curves,
+        "Training curves: skipped, no row has a loss history.",
+    ),
+    ("confusion", _draw_confusion_matrix, "Confusion matrix: skipped, no row has one."),
+    (
+        "fraction_removed",
+        _draw_fraction_removed,
+        "Fraction removed by the filter: skipped, no run with a filter.",
+    ),
+    (
+        "self_training_rounds",
+        _draw_self_training_rounds,
+        "Self-training rounds: skipped, no self-training rows with rounds.",
+    ),
+)
+
+
+def _plot_lines(
+    entries: list[dict], rows: list[dict], plot_dir: Path, out_dir: Path, name: str, caption: str
+) -> list[str]:
+    """Draw the plots of one table; the Markdown that embeds each or says why it is missing."""
+    lines = []
+    for prefix, draw, skipped_note in _PLOTS:
+        path = plot_dir / f"{prefix}_{name}.png"
+        heading = draw(entries, rows, path, caption)
+        if heading is None:
+            lines += [skipped_note, ""]
+        else:
+            link = path.relative_to(out_dir).as_posix()
+            lines += [heading, "", f"![{prefix.replace('_', ' ')}, {caption}]({link})", ""]
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def _provenance_lines(rows: Sequence[dict]) -> list[str]:
+    lines = ["## Provenance", ""]
+    triples: dict[tuple[str, str, str], int] = defaultdict(int)
+    versions: dict[str, set[str]] = defaultdict(set)
+    pythons: set[str] = set()
+    for row in rows:
+        provenance = row.get("provenance") or {}
+        key = tuple(
+            str(provenance.get(name, "unknown")) for name in ("commit", "backend", "device")
+        )
+        triples[key] += 1
+        for package, version in (provenance.get("versions") or {}).items():
+            versions[package].add(str(version))
+        if provenance.get("python"):
+            pythons.add(str(provenance["python"]))
+    lines += _table(
+        ["commit", "backend", "device", "rows"],
+        (
+            [f"`{commit}`", backend, device, count]
+            for (commit, backend, device), count in sorted(triples.items())
+        ),
+    )
+    lines.append("")
+    if versions or pythons:
+        package_rows = [["python", ", ".join(sorted(pythons))]] if pythons else []
+        package_rows += [
+            [package, ", ".join(sorted(versions[package]))] for package in sorted(versions)
+        ]
+        lines += ["Package versions (more than one listed: the rows disagree):", ""]
+        lines += _table(["package", "version"], package_rows)
+        lines.append("")
+    else:
+        lines += ["Package versions: not recorded in the rows.", ""]
+
+    lines += ["### Cells", ""]
+    body = []
+    for row in sorted(rows, key=lambda row: str(row["cell_id"])):
+        compiled = row.get("jit_compiled") or {}
+        eager_phases = [phase for phase, is_compiled in compiled.items() if not is_compiled]
+        images_per_second = row.get("images_per_second")
+        body.append(
+            [
+                f"`{row['cell_id']}`",
+                _number(_metric(row, "accuracy")),
+                _number(row.get("fit_seconds"), digits=1),
+                "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
+                # An eager (uncompiled) phase runs ~100x slower: worth seeing next to its time.
+                ("no: " + ", ".join(eager_phases))
+                if eager_phases
+                else ("yes" if compiled else "n/a"),
+            ]
+        )
+    lines += _table(["cell", "accuracy", "fit s (wall)", "images/s", "all phases compiled"], body)
+    total_seconds = sum(float(row.get("fit_seconds") or 0.0) for row in rows)
+    lines += [
+        "",
+        f"Total fit time of the cells: {total_seconds:,.1f} s ({total_seconds / 3600:.2f} h).",
+    ]
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
+    """Write `report.md` and its PNG plots for a run's result rows.
+
+    The report has one table per dataset x budget x encoder (its heading names the test split),
+    each followed by its plots: accuracy per strategy with and without the filter, training
+    curves, the confusion matrix of the best run, the fraction of the pool the filter removed
+    and the self-training rounds. A plot with no data (no filter runs, no self-training rows)
+    is left out with a line saying so. A provenance section ends the report: commits, backends,
+    devices, package versions, and every cell with its wall time and throughput.
+
+    Args:
+        run_dir: the run directory (holding `results.jsonl`) or a `.jsonl` file.
+        out_dir: where `report.md` and `plots/` go; defaults to the run directory (the `.jsonl`
+            file's folder when a file is given).
+
+    Returns:
+        The path of `report.md`.
+
+    Raises:
+        FileNotFoundError, ValueError: as `load_rows`; ValueError also for a file with no rows.
+
+    Example:
+        >>> write_report("runs/fer2013")  # doctest: +SKIP
+        PosixPath('runs/fer2013/report.md')
+    """
+    source = _results_path(run_dir)
+    out_dir = Path(out_dir) if out_dir is not None else source.parent
+    # Caught so the report can list them too, then re-issued for the caller.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = load_rows(source)
+    for caught_warning in caught:
+        warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
+    if not rows:
+        raise ValueError(f"{source} holds no result rows: nothing to report.")
+
+    entries = summary_table(rows)
+    rows_by_group: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        rows_by_group[_group_of(row)].append(row)
+    entries_by_group: dict[tuple, list[dict]] = defaultdict(list)
+    for entry in entries:
+        entries_by_group[_group_of(entry)].append(entry)
+
+    plot_dir = out_dir / "plots"
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    # A plot of an earlier report that this one skips would sit there contradicting it.
+    for prefix, _, _ in _PLOTS:
+        for stale in plot_dir.glob(f"{prefix}_*.png"):
+            stale.unlink()
+    seeds = sorted({row["seed"] for row in rows}, key=_seed_sort_key)
+    datasets = sorted({str(row["dataset"]) for row in rows})
+    strategies = sorted({str(row["strategy"]) for row in rows}, key=_strategy_sort_key)
+    lines = [
+        f"# Benchmark report: {source.parent.name}",
+        "",
+        f"From `{os.path.relpath(source, out_dir)}`: {_count(len(rows), 'row')}, one per cell "
+        f"({_count(len(entries), 'strategy x filter combination')} in "
+        f"{_count(len(entries_by_group), 'table')}), {_count(len(seeds), 'seed')} "
+        f"({', '.join(map(str, seeds))}), data sets {', '.join(datasets)}, "
+        f"strategies {', '.join(strategies)}.",
+        "",
+        "Accuracy and macro-F1: mean +- sample standard deviation (ddof=1) over seeds; a single "
+        "seed shows its value alone. *vs supervised*: mean accuracy minus that of the supervised "
+        "strategy without filter in the same table. *removed*: share of the unlabeled pool the "
+        "filter removed. *fit s*, *images/s*: means over seeds.",
+        "",
+    ]
+    notes = [str(item.message) for item in caught if issubclass(item.category, ResultsFileWarning)]
+    if notes:
+        lines += ["Notes on the input:", ""]
+        lines += [f"- {note}" for note in notes]
+        lines.append("")
+
+    for group in sorted(entries_by_group, key=_group_sort_key):
+        dataset, budget, encoder, test_split = group
+        group_entries = entries_by_group[group]
+        group_rows = rows_by_group[group]
+        group_seeds = sorted({row["seed"] for row in group_rows}, key=_seed_sort_key)
+        caption = f"{dataset}, budget {budget}, {encoder}"
+        lines += [
+            f"## {dataset}, budget `{budget}`, encoder `{encoder}`: test split {test_split}",
+            "",
+            f"{_count(len(group_rows), 'cell')}, seed{'s' if len(group_seeds) != 1 else ''} "
+            f"{', '.join(map(str, group_seeds))}.",
+            "",
+        ]
+        lines += _summary_lines(group_entries)
+        lines.append("")
+        lines += _plot_lines(
+            group_entries,
+            group_rows,
+            plot_dir,
+            out_dir,
+            _slug(dataset, budget, encoder, test_split),
+            caption,
+        )
+    lines += _provenance_lines(rows)
+
+    report_path = out_dir / REPORT_FILE_NAME
+    report_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return report_path
+
+
+__all__ = [
+    "BASELINE_STRATEGY",
+    "NO_FILTER",
+    "REPORT_FILE_NAME",
+    "REQUIRED_KEYS",
+    "RESULTS_FILE_NAME",
+    "ResultsFileWarning",
+    "load_rows",
+    "summary_table",
+    "write_report",
+]

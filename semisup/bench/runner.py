@@ -1,0 +1,323 @@
+"""Run a benchmark grid cell by cell into an append-only JSON Lines store that resumes.
+
+Layout of a run folder:
+
+    results.jsonl         one row per finished cell (see SCHEMA.md), appended and fsync'ed
+    config.json           the grid of the latest invocation
+    splits/               the label split of each (data set, budget, seed), as .npz indices
+    checkpoints/<cell>/   per-epoch training state of the cell in progress (deleted when done)
+    report.md, plots/     written by `semisup bench report` (and at the end of `semisup bench`)
+
+Re-running the same command skips finished cells, resumes a cell that was killed from its last
+epoch, and ignores (with a warning, keeping a copy) a last line torn by a kill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from semisup.bench.config import BenchConfig, parse_budget, parse_filter, strategy_class
+
+RESULTS_FILE = "results.jsonl"
+# Extra test sets reported beside the main test split, for comparison with published numbers.
+EXTRA_EVALUATIONS = {"fer2013": {"PublicTest+PrivateTest": ("PublicTest", "PrivateTest")}}
+
+
+CELL_KEYS = ("dataset", "strategy", "filter", "budget", "seed", "encoder")
+
+
+def cell_id(cell: dict) -> str:
+    """`dataset|strategy|filter|budget|seed|encoder`: the key that makes a re-run skip a cell."""
+    return "|".join(str(cell[key]) for key in CELL_KEYS)
+
+
+def expand_grid(config: BenchConfig) -> list[dict]:
+    """Every cell of the grid, in run order; strategies that ignore the pool get no filter."""
+    cells = []
+    for dataset in config.datasets:
+        for budget in config.budgets:
+            for seed in config.seeds:
+                for strategy in config.strategies:
+                    uses_pool = strategy_class(strategy).uses_unlabeled
+                    for filter_spec in config.filters:
+                        if filter_spec != "none" and (not uses_pool or budget == "all"):
+                            continue  # nothing to filter: the same cell as without the filter
+                        cells.append(
+                            {
+                                "dataset": dataset,
+                                "strategy": strategy,
+                                "filter": filter_spec,
+                                "budget": budget,
+                                "seed": seed,
+                                "encoder": config.encoder,
+                            }
+                        )
+    for cell in cells:
+        cell["cell_id"] = cell_id(cell)
+    return cells
+
+
+def read_results(path: Path) -> list[dict]:
+    """The finished rows of a results file, repairing a last line torn by a kill.
+
+    A torn last line is moved to `<name>.torn-<time>` beside the file (so nothing is lost) and cut
+    from the file, with a warning; an unreadable line elsewhere is an error.
+    """
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    rows, valid_bytes = [], 0
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            valid_bytes += len(line) + 1
+            continue
+        is_last = number == len(lines) or all(not rest.strip() for rest in lines[number:])
+        # a row is finished only once its newline is written: an unterminated last line is torn
+        # even when it happens to parse, or the next append would glue two rows together
+        unterminated = number == len(lines)
+        try:
+            if unterminated:
+                raise json.JSONDecodeError("no newline", "", 0)
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if not is_last:
+                raise ValueError(
+                    f"{path}, line {number}, is not valid JSON and is not the last line; the "
+                    "results file was edited or damaged. Fix or remove that line."
+                ) from None
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            torn = path.with_name(f"{path.name}.torn-{stamp}")
+            torn.write_bytes(line)
+            with open(path, "r+b") as handle:
+                handle.truncate(valid_bytes)
+            warnings.warn(
+                f"{path}: the last line ({len(line)} bytes) was torn, probably by a kill; it "
+                f"was moved to {torn.name} and its cell will run again.",
+                stacklevel=2,
+            )
+            break
+        valid_bytes += len(line) + 1
+    return rows
+
+
+def append_row(path: Path, row: dict) -> None:
+    with open(path, "a") as handle:
+        handle.write(json.dumps(row) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _json_ready(params: dict) -> dict:
+    ready = {}
+    for key, value in params.items():
+        if isinstance(value, (tuple, list)):
+            value = list(value)
+        try:
+            json.dumps(value)
+        except TypeError:
+            value = repr(value)
+        ready[key] = value
+    return ready
+
+
+def _make_split(dataset, budget: str, seed: int, run_dir: Path):
+    from semisup.data import LabelSplit, per_class_split, seed_split
+
+    kind, count = parse_budget(budget)
+    path = run_dir / "splits" / f"{dataset.name}_{budget.replace(':', '')}_seed{seed}.npz"
+    if path.exists():
+        split = LabelSplit.load(path)
+    else:
+        n = len(dataset.y_train)
+        if kind == "seed":
+            split = seed_split(n)
+        elif kind == "all":
+            split = LabelSplit(np.arange(n), np.zeros(0, np.int64), n, "all")
+        else:
+            split = per_class_split(dataset.y_train, count, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        split.save(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return split, str(path.relative_to(run_dir)), digest
+
+
+def _evaluate(model, x, y, n_classes):
+    from sklearn.metrics import confusion_matrix, f1_score
+
+    from semisup.evaluation import expected_calibration_error, negative_log_likelihood
+
+    proba = model.predict_proba(x)
+    predicted = model.classes_[proba.argmax(axis=1)]
+    # probabilities over every class of the data set (a class never labeled gets 0)
+    full = np.zeros((len(x), n_classes))
+    full[:, model.classes_] = proba
+    metrics = {
+        "accuracy": float((predicted == y).mean()),
+        "macro_f1": float(f1_score(y, predicted, average="macro", labels=np.arange(n_classes))),
+        "ece": expected_calibration_error(full, y),
+        "nll": negative_log_likelihood(full, y),
+    }
+    matrix = confusion_matrix(y, predicted, labels=np.arange(n_classes))
+    return metrics, matrix
+
+
+def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: int = 0) -> dict:
+    """Fit one cell's strategy and return its result row (SCHEMA.md)."""
+    from semisup import filters
+    from semisup.provenance import provenance
+
+    split, split_file, split_digest = _make_split(dataset, cell["budget"], cell["seed"], run_dir)
+    y_reduced = split.apply(dataset.y_train)
+    filter_name, nu = parse_filter(cell["filter"])
+    unlabeled_filter = None
+    if filter_name != "none":
+        unlabeled_filter = filters.get(filter_name)(nu=nu, **config.filter_params)
+    strategy = strategy_class(cell["strategy"])(
+        encoder=cell["encoder"],
+        unlabeled_filter=unlabeled_filter,
+        random_state=cell["seed"],
+        verbose=verbose,
+    )
+    strategy.set_params(**config.strategy_params(cell["strategy"]))
+    checkpoint_dir = run_dir / "checkpoints" / hashlib.sha1(cell["cell_id"].encode()).hexdigest()
+    strategy.enable_checkpoints(checkpoint_dir)
+
+    started = time.perf_counter()
+    strategy.fit(dataset.x_train, y_reduced)
+    seconds = time.perf_counter() - started
+
+    metrics, matrix = _evaluate(strategy, dataset.x_test, dataset.y_test, dataset.n_classes)
+    extra = {}
+    for name, split_names in EXTRA_EVALUATIONS.get(dataset.name, {}).items():
+        x = np.concatenate([dataset.splits[s].x for s in split_names])
+        y = np.concatenate([dataset.splits[s].y for s in split_names])
+        extra[name] = _evaluate(strategy, x, y, dataset.n_classes)[0]
+
+    rounds, precision = None, None
+    if hasattr(strategy, "rounds_"):
+        truth = dataset.y_train[split.unlabeled]
+        if strategy.unlabeled_kept_ is not None:
+            truth = truth[strategy.unlabeled_kept_]
+        rounds = []
+        for record, labels in zip(strategy.rounds_, strategy.pseudo_labels_per_round_):
+            used = labels >= 0
+            correct = labels[used] == truth[used]
+            rounds.append({**record, "precision": float(correct.mean()) if used.any() else None})
+        used = strategy.pseudo_labels_ >= 0
+        if used.any():
+            precision = float((strategy.pseudo_labels_[used] == truth[used]).mean())
+
+    n_unlabeled = len(split.unlabeled)
+    row = {
+        **{k: cell[k] for k in ("cell_id", "dataset", "strategy", "filter", "budget", "seed")},
+        "encoder": cell["encoder"],
+        "nu": nu,
+        "test_split": dataset.test_split,
+        "class_names": list(dataset.class_names),
+        "n_labeled": int(strategy.n_labeled_),
+        "n_unlabeled": n_unlabeled,
+        "n_unlabeled_removed": int(strategy.n_unlabeled_removed_),
+        "fraction_removed": strategy.n_unlabeled_removed_ / n_unlabeled if n_unlabeled else 0.0,
+        "params": _json_ready(strategy.get_params(deep=False)),
+        "filter_params": (
+            _json_ready(strategy.unlabeled_filter_.get_params(deep=False))
+            if strategy.unlabeled_filter_ is not None
+            else None
+        ),
+        "metrics": metrics,
+        "extra_evaluations": extra,
+        "confusion_matrix": matrix.tolist(),
+        "history": strategy.history_,
+        "rounds": rounds,
+        "pseudo_label_precision": precision,
+        "collapse_report": getattr(strategy, "collapse_report_", None),
+        "fit_seconds": round(seconds, 3),
+        "images_seen": int(strategy.images_seen_),
+        "images_per_second": round(strategy.images_seen_ / seconds, 1) if seconds else None,
+        "jit_compiled": strategy.jit_compiled_,
+        "resumed_from_epoch": strategy.resumed_from_epoch_,
+        "split_file": split_file,
+        "split_sha256": split_digest,
+        "provenance": provenance(),
+    }
+    row["params"].pop("unlabeled_filter", None)
+    row["params"].pop("callbacks", None)
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    return row
+
+
+def run(
+    config: BenchConfig,
+    run_dir,
+    force: bool = False,
+    verbose: int = 1,
+    report: bool = True,
+) -> list[dict]:
+    """Run every unfinished cell of `config` into `run_dir`; return all rows of the run folder.
+
+    Args:
+        config: the grid (validated here, before any training).
+        run_dir: the run folder (created if needed).
+        force: start over: the existing results file is kept as `results.jsonl.replaced-<time>`
+            and every cell runs again.
+        verbose: 0 silent; 1 a progress bar over cells and a summary line per cell; 2 also a
+            progress bar per training phase.
+        report: write `report.md` and its plots at the end.
+    """
+    from semisup.data import load
+
+    config.validate()
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results = run_dir / RESULTS_FILE
+    if force and results.exists():
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        results.rename(results.with_name(f"{RESULTS_FILE}.replaced-{stamp}"))
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+        shutil.rmtree(run_dir / "splits", ignore_errors=True)
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+
+    rows = read_results(results)
+    finished = {row["cell_id"] for row in rows}
+    cells = expand_grid(config)
+    pending = [cell for cell in cells if cell["cell_id"] not in finished]
+    if verbose:
+        print(
+            f"{len(cells)} cells, {len(cells) - len(pending)} already finished in {results}",
+            flush=True,
+        )
+    datasets = {}
+    bar = tqdm(pending, desc="bench", unit="cell", disable=not verbose)
+    for cell in bar:
+        bar.set_postfix_str(cell["cell_id"])
+        if cell["dataset"] not in datasets:
+            datasets[cell["dataset"]] = load(cell["dataset"], data_dir=config.data_dir)
+        row = run_cell(
+            cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
+        )
+        append_row(results, row)
+        rows.append(row)
+        if verbose:
+            bar.write(
+                f"{cell['cell_id']}: accuracy {row['metrics']['accuracy']:.4f}, macro-F1 "
+                f"{row['metrics']['macro_f1']:.4f}, removed {row['n_unlabeled_removed']}, "
+                f"{row['fit_seconds']:.1f} s, {row['images_per_second'] or 0:,.0f} images/s"
+            )
+    if report and rows:
+        from semisup.bench.report import write_report
+
+        path = write_report(run_dir)
+        if verbose:
+            print(f"report: {path}", flush=True)
+    return rows

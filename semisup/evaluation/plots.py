@@ -1,0 +1,609 @@
+"""Benchmark plots: plain numbers in, one PNG out, the plotted numbers returned.
+
+Every function here takes plain Python numbers (lists, dicts, floats), saves one PNG at the path it
+is given, and returns the numbers it drew as a dict of plain Python values (NaN written as `None`),
+so a test or a report can check exactly what a figure shows without reading pixels.
+
+The figures are built on matplotlib's Agg canvas directly, not through `pyplot`: no window, no
+global backend switch that would surprise a notebook importing this module, and no figure left open
+in pyplot's registry. One fixed style (`STYLE`, `DPI`) makes the PNGs of different runs comparable.
+A function given nothing to draw raises `ValueError` instead of saving an empty image.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+DPI = 120
+"""Resolution of every saved PNG (dots per inch)."""
+
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linestyle": ":",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(
+        color=[
+            "#0072B2",
+            "#E69F00",
+            "#009E73",
+            "#CC79A7",
+            "#56B4E9",
+            "#D55E00",
+            "#F0E442",
+            "#000000",
+        ]
+    ),
+    "figure.dpi": DPI,
+    "savefig.dpi": DPI,
+    "savefig.facecolor": "white",
+}
+"""The matplotlib rc settings every plot is drawn under (Okabe-Ito colours, colour-blind safe)."""
+
+# Above these sizes a confusion matrix's cell values, then its class names, stop being readable.
+_ANNOTATE_MAX_CLASSES = 15
+_TICK_LABELS_MAX_CLASSES = 40
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _plain(values) -> list | float | None:
+    """A nested list of Python floats with NaN as None (JSON-able, comparable in tests)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 0:
+        return None if math.isnan(array) else float(array)
+    return [_plain(item) for item in array]
+
+
+def _floats(values) -> list[float]:
+    """`values` as Python floats, None (a value that was not measured) becoming NaN."""
+    return [np.nan if value is None else float(value) for value in values]
+
+
+def _as_float_matrix(values, shape: tuple[int, int], name: str) -> np.ndarray:
+    """`values` as a float array of `shape`, None becoming NaN; a wrong shape is an error."""
+    rows = [[np.nan if value is None else value for value in row] for row in values]
+    try:
+        array = np.array(rows, dtype=np.float64) if rows else np.empty((0, shape[1]))
+    except ValueError:  # ragged rows
+        array = np.empty((0, 0))
+    if array.shape != shape:
+        raise ValueError(
+            f"{name} must have one row per strategy and one column per filter, shape {shape}; "
+            f"got {array.shape if rows else 'nothing'}."
+        )
+    return array
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _legend_outside(axes, title: str | None = None) -> None:
+    # Right of the axes rather than over them: a legend on top of bars hides the bars.
+    axes.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+def _save(figure: Figure, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=DPI)
+    return path
+
+
+def _bar_width(n_series: int) -> float:
+    # Bars of one group share 0.8 of the unit between groups; one filter alone would be a slab.
+    return min(0.8 / n_series, 0.4)
+
+
+def _grouped_bars(
+    axes,
+    group_names: Sequence[str],
+    series_names: Sequence[str],
+    heights: np.ndarray,
+    errors: np.ndarray | None,
+    value_format: str,
+) -> dict[str, list[float]]:
+    """Bars of `heights[group, series]`, grouped by `group_names`; returns each series' x centres.
+
+    A NaN height (a strategy never run with that filter) leaves a gap instead of a zero bar, which
+    would read as a measured zero.
+    """
+    n_groups, n_series = heights.shape
+    width = _bar_width(n_series)
+    centres: dict[str, list[float]] = {}
+    top = np.nanmax(heights + (np.nan_to_num(errors) if errors is not None else 0.0))
+    for series_index, series_name in enumerate(series_names):
+        offsets = np.arange(n_groups) + (series_index - (n_series - 1) / 2) * width
+        series_heights = heights[:, series_index]
+        series_errors = None if errors is None else np.nan_to_num(errors[:, series_index])
+        drawn = ~np.isnan(series_heights)
+        axes.bar(
+            offsets[drawn],
+            series_heights[drawn],
+            width=width * 0.95,
+            yerr=None if series_errors is None else series_errors[drawn],
+            capsize=3,
+            label=series_name,
+            error_kw={"elinewidth": 1.0},
+        )
+        for x, height, error in zip(
+            offsets[drawn],
+            series_heights[drawn],
+            (np.zeros(n_groups) if series_errors is None else series_errors)[drawn],
+        ):
+            # The value in print: bar heights alone hide differences of a point or two.
+            axes.text(
+                x,
+                height + error + 0.03 * top,
+                format(height, value_format),
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=7,
+            )
+        centres[series_name] = [float(x) for x in offsets]
+    axes.set_xticks(np.arange(n_groups))
+    # Many strategy names side by side overlap unless slanted.
+    slanted = n_groups > 3
+    axes.set_xticklabels(
+        group_names,
+        rotation=20 if slanted else 0,
+        ha="right" if slanted else "center",
+        rotation_mode="anchor",
+    )
+    # Room above the tallest bar for its printed value.
+    axes.set_ylim(0, top * 1.22 if top > 0 else 1.0)
+    return centres
+
+
+def plot_accuracy_by_strategy(
+    strategies: Sequence[str],
+    filters: Sequence[str],
+    accuracy_mean: Sequence[Sequence[float | None]],
+    accuracy_std: Sequence[Sequence[float | None]] | None,
+    path: str | os.PathLike,
+    *,
+    baseline_accuracy: float | None = None,
+    title: str = "Test accuracy per strategy",
+) -> dict:
+    """Grouped bars of mean accuracy per strategy, one bar per filter setting, std as error bars.
+
+    Args:
+        strategies: strategy names, one bar group each, in display order.
+        filters: filter settings (`"none"`, `"deep_svdd:0.1"`, ...), one bar per group each.
+        accuracy_mean: `accuracy_mean[i][j]` is the mean accuracy of strategy i with filter j, or
+            None where that pair was not run (no bar is drawn).
+        accuracy_std: same shape, the standard deviation over seeds (None: no error bar), or None
+            for no error bars at all.
+        path: where the PNG goes; parent folders are created.
+        baseline_accuracy: the supervised baseline's mean accuracy, drawn as a dashed line.
+        title: the figure title.
+
+    Returns:
+        `{"strategies", "filters", "accuracy_mean", "accuracy_std", "baseline_accuracy", "path"}`
+        with the matrices as nested lists (None where nothing was drawn).
+
+    Example:
+        >>> import tempfile, os
+        >>> folder = tempfile.mkdtemp()
+        >>> numbers = plot_accuracy_by_strategy(
+        ...     ["supervised", "self_training"], ["none", "deep_svdd:0.1"],
+        ...     [[0.46, None], [0.45, 0.44]], [[0.01, None], [0.02, 0.01]],
+        ...     os.path.join(folder, "accuracy.png"), baseline_accuracy=0.46)
+        >>> numbers["accuracy_mean"][0]
+        [0.46, None]
+    """
+    strategies, filters = list(strategies), list(filters)
+    shape = (len(strategies), len(filters))
+    means = _as_float_matrix(accuracy_mean, shape, "accuracy_mean")
+    if means.size == 0 or np.isnan(means).all():
+        raise ValueError("plot_accuracy_by_strategy: no accuracy to plot.")
+    stds = None if accuracy_std is None else _as_float_matrix(accuracy_std, shape, "accuracy_std")
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(max(6.5, 0.7 * len(strategies) * max(1, len(filters)) + 3.0), 3.8)
+        axes = figure.add_subplot()
+        _grouped_bars(axes, strategies, filters, means, stds, ".3f")
+        if baseline_accuracy is not None:
+            axes.axhline(
+                baseline_accuracy,
+                color="0.3",
+                linestyle="--",
+                linewidth=1.0,
+                label=f"supervised baseline ({baseline_accuracy:.3f})",
+            )
+        axes.set_title(title)
+        axes.set_xlabel("strategy")
+        axes.set_ylabel("test accuracy (mean over seeds)")
+        _legend_outside(axes, title="filter")
+        _save(figure, path)
+    return {
+        "strategies": strategies,
+        "filters": filters,
+        "accuracy_mean": _plain(means),
+        "accuracy_std": None if stds is None else _plain(stds),
+        "baseline_accuracy": None if baseline_accuracy is None else float(baseline_accuracy),
+        "path": str(path),
+    }
+
+
+def plot_fraction_removed(
+    strategies: Sequence[str],
+    filters: Sequence[str],
+    fraction_mean: Sequence[Sequence[float | None]],
+    fraction_std: Sequence[Sequence[float | None]] | None,
+    path: str | os.PathLike,
+    *,
+    nominal_fractions: Sequence[float | None] | None = None,
+    title: str = "Unlabeled pool removed by the filter",
+) -> dict:
+    """Bars of the fraction of the unlabeled pool each filter setting removed, per strategy.
+
+    A soft-boundary filter with parameter nu is meant to reject about a fraction nu of the pool;
+    `nominal_fractions` draws that target as a black tick over each bar so a filter that removes
+    far more or less than asked stands out.
+
+    Args:
+        strategies: strategy names, one bar group each.
+        filters: filter settings (without `"none"`, which removes nothing), one bar per group each.
+        fraction_mean: `fraction_mean[i][j]` in [0, 1], mean over seeds, None where not run.
+        fraction_std: same shape, standard deviation over seeds, or None for no error bars.
+        path: where the PNG goes.
+        nominal_fractions: per filter, the fraction it is meant to remove (its nu), or None.
+        title: the figure title.
+
+    Returns:
+        `{"strategies", "filters", "fraction_mean", "fraction_std", "nominal_fractions", "path"}`.
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_fraction_removed(
+        ...     ["self_training"], ["deep_svdd:0.1"], [[0.105]], None,
+        ...     os.path.join(tempfile.mkdtemp(), "removed.png"), nominal_fractions=[0.1])
+        >>> numbers["fraction_mean"]
+        [[0.105]]
+    """
+    strategies, filters = list(strategies), list(filters)
+    shape = (len(strategies), len(filters))
+    means = _as_float_matrix(fraction_mean, shape, "fraction_mean")
+    if means.size == 0 or np.isnan(means).all():
+        raise ValueError("plot_fraction_removed: no filtered run to plot.")
+    stds = None if fraction_std is None else _as_float_matrix(fraction_std, shape, "fraction_std")
+    if nominal_fractions is not None and len(nominal_fractions) != len(filters):
+        raise ValueError(
+            f"nominal_fractions needs one value (or None) per filter: {len(filters)}, "
+            f"got {len(nominal_fractions)}."
+        )
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(max(6.5, 0.7 * len(strategies) * len(filters) + 3.0), 3.6)
+        axes = figure.add_subplot()
+        centres = _grouped_bars(axes, strategies, filters, means, stds, ".1%")
+        if nominal_fractions is not None:
+            width = _bar_width(len(filters))
+            drew_label = False
+            for filter_name, nominal in zip(filters, nominal_fractions):
+                if nominal is None:
+                    continue
+                for x, mean in zip(centres[filter_name], means[:, filters.index(filter_name)]):
+                    if np.isnan(mean):
+                        continue
+                    axes.hlines(
+                        nominal,
+                        x - width / 2,
+                        x + width / 2,
+                        colors="black",
+                        linewidth=1.5,
+                        label=None if drew_label else "nu (intended fraction)",
+                    )
+                    drew_label = True
+            if drew_label:
+                # Keep the nominal ticks inside the axes when a filter removed less than asked.
+                highest_nominal = max(value for value in nominal_fractions if value is not None)
+                axes.set_ylim(0, max(axes.get_ylim()[1], 1.18 * highest_nominal))
+        axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        axes.set_title(title)
+        axes.set_xlabel("strategy")
+        axes.set_ylabel("unlabeled pool removed")
+        _legend_outside(axes, title="filter")
+        _save(figure, path)
+    return {
+        "strategies": strategies,
+        "filters": filters,
+        "fraction_mean": _plain(means),
+        "fraction_std": None if stds is None else _plain(stds),
+        "nominal_fractions": None
+        if nominal_fractions is None
+        else [None if value is None else float(value) for value in nominal_fractions],
+        "path": str(path),
+    }
+
+
+def plot_training_curves(
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    path: str | os.PathLike,
+    *,
+    validation_curves: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    title: str = "Training loss per epoch",
+    columns: int = 3,
+) -> dict:
+    """Small multiples, one panel per run: its loss per epoch, phases laid end to end.
+
+    A strategy trains in phases (`pretrain` then `classifier`, or `round0`, `round1`, ...); each
+    phase's epochs follow the previous phase's on the x axis, a dotted vertical line marks where a
+    phase starts and its name is written there. Losses of different phases need not share a scale
+    (a reconstruction loss, then a cross-entropy), which is why each run has its own panel.
+
+    Args:
+        curves: `{run label: {phase name: [loss of epoch 1, epoch 2, ...]}}`, phases in the
+            order they ran; a phase with no epochs is left out.
+        path: where the PNG goes.
+        validation_curves: the same for the validation loss, drawn dashed where given.
+        title: the figure title.
+        columns: panels per row.
+
+    Returns:
+        `{"runs": {label: {"phases", "phase_starts", "epoch", "loss", "validation_loss"}},
+        "path"}`: `epoch` is the concatenated x axis (1-based), `phase_starts` the epoch at which
+        each phase begins, `validation_loss` None where none was given.
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_training_curves(
+        ...     {"self_training / none": {"round0": [1.8, 1.5], "round1": [1.6, 1.3, 1.2]}},
+        ...     os.path.join(tempfile.mkdtemp(), "curves.png"))
+        >>> numbers["runs"]["self_training / none"]["phase_starts"]
+        [1, 3]
+    """
+    validation_curves = validation_curves or {}
+    runs = {}
+    for label, phases in curves.items():
+        phase_names, phase_starts, losses, validation_losses = [], [], [], []
+        has_validation = False
+        for phase_name, phase_losses in phases.items():
+            phase_losses = _floats(phase_losses)
+            if not phase_losses:
+                continue
+            phase_names.append(phase_name)
+            phase_starts.append(len(losses) + 1)
+            losses.extend(phase_losses)
+            phase_validation = _floats(validation_curves.get(label, {}).get(phase_name) or [])
+            has_validation = has_validation or bool(phase_validation)
+            # Pad or cut so a validation curve stays aligned with its phase's training epochs.
+            padded = phase_validation + [np.nan] * len(phase_losses)
+            phase_validation = padded[: len(phase_losses)]
+            validation_losses.extend(phase_validation)
+        if losses:
+            runs[label] = {
+                "phases": phase_names,
+                "phase_starts": phase_starts,
+                "epoch": list(range(1, len(losses) + 1)),
+                "loss": _plain(losses),
+                "validation_loss": _plain(validation_losses) if has_validation else None,
+            }
+    if not runs:
+        raise ValueError("plot_training_curves: no run has a loss curve to plot.")
+
+    columns = max(1, min(columns, len(runs)))
+    rows = math.ceil(len(runs) / columns)
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(4.2 * columns, 2.8 * rows + 0.4)
+        figure.suptitle(title)
+        panels = figure.subplots(rows, columns, squeeze=False)
+        drew_legend = False  # one legend is enough: every panel uses the same two line styles
+        for panel, (label, run) in zip(panels.flat, runs.items()):
+            panel.plot(run["epoch"], run["loss"], color="C0", linewidth=1.2, label="training")
+            if run["validation_loss"] is not None:
+                panel.plot(
+                    run["epoch"],
+                    run["validation_loss"],
+                    color="C1",
+                    linestyle="--",
+                    linewidth=1.2,
+                    label="validation",
+                )
+            for start in run["phase_starts"][1:]:
+                panel.axvline(start - 0.5, color="0.4", linestyle=":", linewidth=1.0)
+            # Phase names on a top axis, centred on each phase, where no curve can hide them.
+            phase_ends = run["phase_starts"][1:] + [len(run["epoch"]) + 1]
+            phase_axis = panel.secondary_xaxis("top")
+            phase_axis.set_xticks(
+                [(start + end - 1) / 2 for start, end in zip(run["phase_starts"], phase_ends)]
+            )
+            phase_axis.set_xticklabels(run["phases"], fontsize=7, color="0.3")
+            phase_axis.tick_params(length=0)
+            panel.set_title(label)
+            panel.set_xlabel("epoch (phases end to end)")
+            panel.set_ylabel("loss")
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if run["validation_loss"] is not None and not drew_legend:
+                panel.legend(loc="best", framealpha=0.9)
+                drew_legend = True
+        for panel in list(panels.flat)[len(runs) :]:
+            panel.set_visible(False)
+        _save(figure, path)
+    return {"runs": runs, "path": str(path)}
+
+
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[float]],
+    class_names: Sequence[str],
+    path: str | os.PathLike,
+    *,
+    title: str = "Confusion matrix (normalised by true class)",
+) -> dict:
+    """Heat map of a confusion matrix normalised by true class (each row sums to 1).
+
+    Normalising by true class makes the diagonal the recall of each class, so a rare class reads
+    the same as a frequent one. A class absent from the test split keeps a row of zeros.
+
+    Args:
+        matrix: counts, rows true class, columns predicted class, square.
+        class_names: one name per class, in the matrix's order (axis tick labels).
+        path: where the PNG goes.
+        title: the figure title.
+
+    Returns:
+        `{"class_names", "counts", "normalized", "path"}`; `normalized[i][j]` is the fraction of
+        true class i predicted as j.
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_confusion_matrix(
+        ...     [[8, 2], [1, 9]], ["cat", "dog"], os.path.join(tempfile.mkdtemp(), "cm.png"))
+        >>> numbers["normalized"]
+        [[0.8, 0.2], [0.1, 0.9]]
+    """
+    counts = np.asarray(matrix, dtype=np.float64)
+    class_names = [str(name) for name in class_names]
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] == 0:
+        raise ValueError(f"matrix must be a non-empty square array, got shape {counts.shape}.")
+    if len(class_names) != counts.shape[0]:
+        raise ValueError(
+            f"class_names has {len(class_names)} names for a {counts.shape[0]}-class matrix."
+        )
+    row_sums = counts.sum(axis=1, keepdims=True)
+    normalized = np.divide(counts, row_sums, out=np.zeros_like(counts), where=row_sums > 0)
+    n_classes = len(class_names)
+    side = min(10.0, max(4.5, 0.55 * n_classes + 2.5))
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(side + 0.8, side)
+        axes = figure.add_subplot()
+        axes.grid(False)
+        image = axes.imshow(normalized, cmap="Blues", vmin=0.0, vmax=1.0)
+        figure.colorbar(image, ax=axes, label="fraction of true class", shrink=0.8)
+        if n_classes <= _TICK_LABELS_MAX_CLASSES:
+            axes.set_xticks(np.arange(n_classes))
+            axes.set_yticks(np.arange(n_classes))
+            axes.set_xticklabels(class_names, rotation=45, ha="right")
+            axes.set_yticklabels(class_names)
+        if n_classes <= _ANNOTATE_MAX_CLASSES:
+            for true_index in range(n_classes):
+                for predicted_index in range(n_classes):
+                    value = normalized[true_index, predicted_index]
+                    axes.text(
+                        predicted_index,
+                        true_index,
+                        f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        # Dark cells get white text so the value stays legible.
+                        color="white" if value > 0.5 else "black",
+                    )
+        axes.set_title(title)
+        axes.set_xlabel("predicted class")
+        axes.set_ylabel("true class")
+        _save(figure, path)
+    return {
+        "class_names": class_names,
+        "counts": _plain(counts),
+        "normalized": _plain(normalized),
+        "path": str(path),
+    }
+
+
+def plot_self_training_rounds(
+    series: Mapping[str, Mapping[str, Sequence[float | None]]],
+    path: str | os.PathLike,
+    *,
+    groups: Mapping[str, str] | None = None,
+    title: str = "Self-training: pseudo-labels per round",
+) -> dict:
+    """Two panels sharing the round axis: pseudo-labels in use, and their precision.
+
+    Seen together they show the trade-off a filter or a threshold moves: more pseudo-labels,
+    or more of them right.
+
+    Args:
+        series: `{line label: {"round": [1, 2, ...], "n_pseudo": [...], "precision": [...]}}`,
+            one line per filter setting and seed; a precision of None (not measured) leaves a
+            gap.
+        path: where the PNG goes.
+        groups: `{line label: group}`; lines of one group (say, one filter setting over its
+            seeds) share a colour and differ by line style. Without it every line has its own
+            colour.
+        title: the figure title.
+
+    Returns:
+        `{"series": {label: {"round", "n_pseudo", "precision"}}, "path"}`.
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_self_training_rounds(
+        ...     {"none, seed 0": {"round": [1, 2], "n_pseudo": [100, 150],
+        ...                       "precision": [0.5, 0.45]}},
+        ...     os.path.join(tempfile.mkdtemp(), "rounds.png"))
+        >>> numbers["series"]["none, seed 0"]["n_pseudo"]
+        [100.0, 150.0]
+    """
+    plotted = {}
+    for label, values in series.items():
+        rounds = list(values.get("round") or [])
+        if not rounds:
+            continue
+        n_pseudo = list(values.get("n_pseudo") or [None] * len(rounds))
+        precision = list(values.get("precision") or [None] * len(rounds))
+        if len(n_pseudo) != len(rounds) or len(precision) != len(rounds):
+            raise ValueError(
+                f"series {label!r}: round, n_pseudo and precision must have the same length, got "
+                f"{len(rounds)}, {len(n_pseudo)}, {len(precision)}."
+            )
+        plotted[label] = {
+            "round": _plain(_floats(rounds)),
+            "n_pseudo": _plain(_floats(n_pseudo)),
+            "precision": _plain(_floats(precision)),
+        }
+    if not plotted:
+        raise ValueError("plot_self_training_rounds: no series with rounds to plot.")
+
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(8.0, 5.2)
+        figure.suptitle(title)
+        count_axes, precision_axes = figure.subplots(2, 1, sharex=True)
+        groups = dict(groups or {})
+        group_colours: dict[str, str] = {}
+        lines_in_group: dict[str, int] = {}
+        for label, values in plotted.items():
+            group = groups.get(label, label)
+            colour = group_colours.setdefault(group, f"C{len(group_colours) % 8}")
+            line_style = _LINE_STYLES[lines_in_group.get(group, 0) % len(_LINE_STYLES)]
+            lines_in_group[group] = lines_in_group.get(group, 0) + 1
+            style = {"color": colour, "linestyle": line_style, "marker": "o", "label": label}
+            rounds = _floats(values["round"])
+            count_axes.plot(rounds, _floats(values["n_pseudo"]), **style)
+            precision_axes.plot(rounds, _floats(values["precision"]), **style)
+        count_axes.set_ylabel("pseudo-labels in use")
+        precision_axes.set_ylabel("pseudo-label precision")
+        precision_axes.set_xlabel("round")
+        precision_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        _legend_outside(count_axes)
+        _save(figure, path)
+    return {"series": plotted, "path": str(path)}
+
+
+__all__ = [
+    "DPI",
+    "STYLE",
+    "plot_accuracy_by_strategy",
+    "plot_confusion_matrix",
+    "plot_fraction_removed",
+    "plot_self_training_rounds",
+    "plot_training_curves",
+]

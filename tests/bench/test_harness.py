@@ -1,0 +1,185 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from semisup.bench import BenchConfig, expand_grid, read_results, run
+from semisup.bench.runner import append_row
+
+TINY = {
+    "datasets": ["digits"],
+    "strategies": ["supervised", "self_training"],
+    "filters": ["none", "deep_svdd:0.3"],
+    "budgets": ["k:5"],
+    "seeds": [0],
+    "params": {"epochs": 2, "batch_size": 32, "self_training": {"rounds": 1}},
+    "filter_params": {"epochs": 1},
+}
+
+
+def tiny_config(**changes):
+    return BenchConfig.from_sources(overrides={**TINY, **changes})
+
+
+def test_presets_and_grid():
+    demo = BenchConfig.from_sources(preset="demo").validate()
+    cells = expand_grid(demo)
+    ids = [cell["cell_id"] for cell in cells]
+    assert len(ids) == len(set(ids)) == 9  # supervised ignores the pool: no filtered variant
+    assert "digits|supervised|none|seed|0|conv4" in ids
+    assert not any(i.startswith("digits|supervised|deep_svdd") for i in ids)
+    seed = BenchConfig.from_sources(preset="seed")
+    assert seed.params == {} and seed.seeds == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"strategies": ["supervised", "magic"]}, r"Unknown strategy 'magic'.*supervised"),
+        ({"encoder": "resnet9000"}, r"Unknown encoder 'resnet9000'.*conv4"),
+        ({"datasets": ["imagenet"]}, r"Unknown data set 'imagenet'.*fer2013"),
+        ({"filters": ["deep_svdd:1.5"]}, r"nu must be in \(0, 1\]"),
+        ({"filters": ["isolation:0.1"]}, r"deep_svdd"),
+        ({"budgets": ["k:0"]}, r"k:N"),
+        ({"params": {"epochz": 3}}, r"epochz"),
+        ({"params": {"self_training": {"round": 3}}}, r"rounds"),
+        ({"filter_params": {"nus": 3}}, r"DeepSVDDFilter"),
+    ],
+)
+def test_bad_configs_fail_before_training(changes, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(**changes).validate()
+
+
+def test_unknown_preset_and_config_file(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown preset 'fast'.*demo"):
+        BenchConfig.from_sources(preset="fast")
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        'preset = "demo"\nseeds = [3]\nstrategies = ["supervised"]\n[params]\nepochs = 1\n'
+    )
+    config = BenchConfig.from_sources(config_file=path).validate()
+    assert config.seeds == [3] and config.params == {"epochs": 1}
+    path.write_text('strategy = ["supervised"]\n')
+    with pytest.raises(ValueError, match="unknown key"):
+        BenchConfig.from_sources(config_file=path)
+
+
+def test_run_resume_and_force(tmp_path):
+    config = tiny_config()
+    rows = run(config, tmp_path, verbose=0, report=False)
+    assert len(rows) == 3
+    row = rows[-1]
+    assert row["strategy"] == "self_training" and row["filter"] == "deep_svdd:0.3"
+    assert 0 <= row["metrics"]["accuracy"] <= 1 and row["metrics"]["ece"] >= 0
+    assert row["n_labeled"] == 50 and row["n_unlabeled_removed"] > 0
+    assert row["rounds"][0]["precision"] is None or 0 <= row["rounds"][0]["precision"] <= 1
+    assert row["provenance"]["backend"] and (tmp_path / row["split_file"]).exists()
+    assert not any((tmp_path / "checkpoints").iterdir())
+
+    # a re-run finds everything done and trains nothing
+    started = time.perf_counter()
+    again = run(config, tmp_path, verbose=0, report=False)
+    assert len(again) == 3 and time.perf_counter() - started < 5
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 3
+
+    forced = run(
+        tiny_config(strategies=["supervised"], filters=["none"]),
+        tmp_path,
+        force=True,
+        verbose=0,
+        report=False,
+    )
+    assert len(forced) == 1
+    assert list(tmp_path.glob("results.jsonl.replaced-*"))
+
+
+def test_torn_last_line_is_set_aside(tmp_path):
+    results = tmp_path / "results.jsonl"
+    append_row(results, {"cell_id": "a"})
+    with open(results, "a") as handle:
+        handle.write('{"cell_id": "b", "metri')
+    with pytest.warns(UserWarning, match="torn"):
+        rows = read_results(results)
+    assert [r["cell_id"] for r in rows] == ["a"]
+    assert results.read_text() == '{"cell_id": "a"}\n'
+    assert list(tmp_path.glob("results.jsonl.torn-*"))[0].read_text().startswith('{"cell_id": "b"')
+    results.write_text('{"cell_id": "a"}\nnot json\n{"cell_id": "c"}\n')
+    with pytest.raises(ValueError, match="line 2"):
+        read_results(results)
+
+
+def test_sigkill_mid_run_then_resume_runs_every_cell_once(tmp_path):
+    config_file = tmp_path / "grid.toml"
+    config_file.write_text(
+        'datasets = ["digits"]\nstrategies = ["supervised", "one_step_autoencoder"]\n'
+        'filters = ["none"]\nbudgets = ["k:5"]\nseeds = [0]\n'
+        "[params]\nepochs = 12\nbatch_size = 64\n"
+    )
+    run_dir = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "semisup.cli",
+        "bench",
+        "--config",
+        str(config_file),
+        "--run-dir",
+        str(run_dir),
+        "--no-report",
+    ]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    results = run_dir / "results.jsonl"
+    deadline = time.time() + 120
+    # kill while a one-step cell is training, after at least one cell has finished
+    while time.time() < deadline:
+        checkpoints = list((run_dir / "checkpoints").glob("*/joint/epochs.jsonl"))
+        if results.exists() and checkpoints and checkpoints[0].read_text().count("\n") >= 2:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished_before = len(results.read_text().splitlines())
+    assert finished_before == 1
+
+    completed = subprocess.run(command, env=environment, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    ids = [row["cell_id"] for row in rows]
+    assert len(ids) == len(set(ids)) == 2
+    resumed = next(r for r in rows if r["strategy"] == "one_step_autoencoder")
+    # the killed cell's curve is whole: epochs from before and after the kill
+    assert len(resumed["history"]["joint"]["loss"]) == 12
+    # and it went on from where it was killed instead of starting over
+    assert resumed["resumed_from_epoch"]["joint"] >= 2
+
+
+def test_unterminated_last_row_counts_as_torn(tmp_path):
+    results = tmp_path / "results.jsonl"
+    results.write_text('{"cell_id": "a"}\n{"cell_id": "b"}')
+    with pytest.warns(UserWarning, match="torn"):
+        rows = read_results(results)
+    assert [r["cell_id"] for r in rows] == ["a"]
+    append_row(results, {"cell_id": "b"})
+    assert [r["cell_id"] for r in read_results(results)] == ["a", "b"]
+
+
+def test_a_user_strategy_runs_in_the_grid_by_import_path(tmp_path, monkeypatch):
+    (tmp_path / "my_strategies.py").write_text(
+        "from semisup.strategies import Supervised\n\n\n"
+        "class Wider(Supervised):\n"
+        '    """The supervised baseline under another name, as a user would subclass it."""\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tiny_config(strategies=["my_strategies:Wider"], filters=["none"])
+    rows = run(config.validate(), tmp_path / "run", verbose=0, report=False)
+    assert [row["strategy"] for row in rows] == ["my_strategies:Wider"]
+    with pytest.raises(ValueError, match="Cannot import"):
+        tiny_config(strategies=["not_a_module_anywhere:X"]).validate()
