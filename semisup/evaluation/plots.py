@@ -592,7 +592,10 @@ def plot_self_training_rounds(
         count_axes.set_ylabel("pseudo-labels in use")
         precision_axes.set_ylabel("pseudo-label precision")
         precision_axes.set_xlabel("round")
-        precision_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        all_rounds = sorted({r for values in plotted.values() for r in _floats(values["round"])})
+        # whole rounds only, with room around a single one
+        precision_axes.set_xlim(all_rounds[0] - 0.5, all_rounds[-1] + 0.5)
+        precision_axes.set_xticks([int(r) for r in all_rounds])
         _legend_outside(count_axes)
         _save(figure, path)
     return {"series": plotted, "path": str(path)}

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +184,57 @@ def test_a_user_strategy_runs_in_the_grid_by_import_path(tmp_path, monkeypatch):
     assert [row["strategy"] for row in rows] == ["my_strategies:Wider"]
     with pytest.raises(ValueError, match="Cannot import"):
         tiny_config(strategies=["not_a_module_anywhere:X"]).validate()
+
+
+def _write_tiny_cifar100(folder: Path) -> None:
+    """A cifar-100-python.tar.gz in the official format (python-2 pickles with bytes keys)."""
+    import io
+    import pickle
+    import tarfile
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    members = {}
+    for member, count in (("train", 40), ("test", 10)):
+        fine = np.arange(count) % 2
+        images = rng.integers(0, 120, size=(count, 3, 32, 32), dtype=np.uint8)
+        images[fine == 1, 0] += 120  # class 1 is redder
+        members[member] = pickle.dumps(
+            {
+                b"filenames": [f"{index}.png".encode() for index in range(count)],
+                b"fine_labels": fine.tolist(),
+                b"coarse_labels": (fine * 0).tolist(),
+                b"data": images.reshape(count, 3072),
+            },
+            protocol=2,
+        )
+    members["meta"] = pickle.dumps(
+        {
+            b"fine_label_names": [f"class{i}".encode() for i in range(100)],
+            b"coarse_label_names": [f"super{i}".encode() for i in range(20)],
+        },
+        protocol=2,
+    )
+    folder.mkdir(parents=True)
+    with tarfile.open(folder / "cifar-100-python.tar.gz", "w:gz") as archive:
+        for name, content in members.items():
+            info = tarfile.TarInfo(f"cifar-100-python/{name}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+
+
+def test_cifar100_end_to_end_on_a_generated_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEMISUP_CACHE_DIR", str(tmp_path / "cache"))
+    _write_tiny_cifar100(tmp_path / "data" / "cifar100")
+    config = tiny_config(
+        datasets=["cifar100"], strategies=["supervised", "self_training"], filters=["none"]
+    )
+    config.data_dir = str(tmp_path / "data")
+    rows = run(config.validate(), tmp_path / "run", verbose=0)
+    assert [(r["dataset"], r["strategy"], r["n_labeled"]) for r in rows] == [
+        ("cifar100", "supervised", 10),
+        ("cifar100", "self_training", 10),
+    ]
+    assert len(rows[0]["confusion_matrix"]) == 100  # every fine class, labeled or not
+    assert (tmp_path / "run" / "report.md").read_text().count("cifar100") >= 1
