@@ -70,6 +70,7 @@ def test_unknown_preset_and_config_file(tmp_path):
         BenchConfig.from_sources(config_file=path)
 
 
+@pytest.mark.backend  # checkpointing and resuming must work under JAX too
 def test_run_resume_and_force(tmp_path):
     config = tiny_config()
     rows = run(config, tmp_path, verbose=0, report=False)
