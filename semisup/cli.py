@@ -141,7 +141,14 @@ def _bench(args) -> int:
     preset = args.preset if args.preset or args.config else "demo"
     config = BenchConfig.from_sources(preset=preset, config_file=args.config, overrides=overrides)
     run_dir = args.run_dir or f"runs/{config.preset or 'custom'}"
-    run(config, run_dir, force=args.force, verbose=1 + args.verbose, report=not args.no_report)
+    run(
+        config,
+        run_dir,
+        force=args.force,
+        verbose=1 + args.verbose,
+        report=not args.no_report,
+        jobs=args.jobs,
+    )
     return 0
 
 
@@ -194,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--data-dir", help="folder holding the data sets ($SEMISUP_DATA_DIR)")
     bench.add_argument("--run-dir", help="where results go (default runs/<preset>)")
     bench.add_argument("--force", action="store_true", help="run every cell again")
+    bench.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes sharing the device (a big GPU runs several small cells at once)",
+    )
     bench.add_argument("--no-report", action="store_true", help="skip the report at the end")
     bench.add_argument(
         "-v", "--verbose", action="count", default=0, help="a progress bar per training phase"

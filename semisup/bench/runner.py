@@ -67,11 +67,12 @@ def expand_grid(config: BenchConfig) -> list[dict]:
     return cells
 
 
-def read_results(path: Path) -> list[dict]:
+def read_results(path: Path, repair: bool = True) -> list[dict]:
     """The finished rows of a results file, repairing a last line torn by a kill.
 
     A torn last line is moved to `<name>.torn-<time>` beside the file (so nothing is lost) and cut
-    from the file, with a warning; an unreadable line elsewhere is an error.
+    from the file, with a warning; an unreadable line elsewhere is an error. With
+    `repair=False` (a worker reading while others write) a torn last line is only left out.
     """
     if not path.exists():
         return []
@@ -91,6 +92,8 @@ def read_results(path: Path) -> list[dict]:
                 raise json.JSONDecodeError("no newline", "", 0)
             rows.append(json.loads(line))
         except json.JSONDecodeError:
+            if is_last and not repair:
+                break
             if not is_last:
                 raise ValueError(
                     f"{path}, line {number}, is not valid JSON and is not the last line; the "
@@ -112,10 +115,17 @@ def read_results(path: Path) -> list[dict]:
 
 
 def append_row(path: Path, row: dict) -> None:
+    """Append one row as one locked write, flushed to disk before returning."""
+    import fcntl
+
     with open(path, "a") as handle:
-        handle.write(json.dumps(row) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+        fcntl.flock(handle, fcntl.LOCK_EX)  # parallel workers share the file
+        try:
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _json_ready(params: dict) -> dict:
@@ -260,12 +270,54 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     return row
 
 
+def _claim(run_dir: Path, cell: dict) -> bool:
+    """Take `cell` for this worker process; False when another worker already has it."""
+    claims = run_dir / "claims"
+    claims.mkdir(exist_ok=True)
+    name = hashlib.sha1(cell["cell_id"].encode()).hexdigest()
+    try:
+        os.close(os.open(claims / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: str = ""):
+    """Run `cells` one after another, appending each finished row; return the new rows."""
+    from semisup.data import load
+
+    results = run_dir / RESULTS_FILE
+    datasets, rows = {}, []
+    bar = tqdm(cells, desc=f"bench{prefix}", unit="cell", disable=not verbose or claim)
+    for cell in bar:
+        if claim and not _claim(run_dir, cell):
+            continue
+        bar.set_postfix_str(cell["cell_id"])
+        if cell["dataset"] not in datasets:
+            datasets[cell["dataset"]] = load(
+                cell["dataset"], data_dir=config.data_dir, progress=bool(verbose)
+            )
+        row = run_cell(
+            cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
+        )
+        append_row(results, row)
+        rows.append(row)
+        if verbose:
+            bar.write(
+                f"{prefix}{cell['cell_id']}: accuracy {row['metrics']['accuracy']:.4f}, macro-F1 "
+                f"{row['metrics']['macro_f1']:.4f}, removed {row['n_unlabeled_removed']}, "
+                f"{row['fit_seconds']:.1f} s, {row['images_per_second'] or 0:,.0f} images/s"
+            )
+    return rows
+
+
 def run(
     config: BenchConfig,
     run_dir,
     force: bool = False,
     verbose: int = 1,
     report: bool = True,
+    jobs: int = 1,
 ) -> list[dict]:
     """Run every unfinished cell of `config` into `run_dir`; return all rows of the run folder.
 
@@ -277,9 +329,12 @@ def run(
         verbose: 0 silent; 1 a progress bar over cells and a summary line per cell; 2 also a
             progress bar per training phase.
         report: write `report.md` and its plots at the end.
+        jobs: worker processes that take cells from the grid in turn. The seed's small networks
+            and batches leave most of a large GPU idle, so several processes sharing it finish
+            a grid several times sooner (under JAX each then allocates GPU memory as needed).
     """
-    from semisup.data import load
-
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}.")
     config.validate()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -300,23 +355,14 @@ def run(
             f"{len(cells)} cells, {len(cells) - len(pending)} already finished in {results}",
             flush=True,
         )
-    datasets = {}
-    bar = tqdm(pending, desc="bench", unit="cell", disable=not verbose)
-    for cell in bar:
-        bar.set_postfix_str(cell["cell_id"])
-        if cell["dataset"] not in datasets:
-            datasets[cell["dataset"]] = load(cell["dataset"], data_dir=config.data_dir)
-        row = run_cell(
-            cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
-        )
-        append_row(results, row)
-        rows.append(row)
-        if verbose:
-            bar.write(
-                f"{cell['cell_id']}: accuracy {row['metrics']['accuracy']:.4f}, macro-F1 "
-                f"{row['metrics']['macro_f1']:.4f}, removed {row['n_unlabeled_removed']}, "
-                f"{row['fit_seconds']:.1f} s, {row['images_per_second'] or 0:,.0f} images/s"
-            )
+    # claims of an earlier, killed run would block their cells
+    shutil.rmtree(run_dir / "claims", ignore_errors=True)
+    if jobs == 1 or len(pending) <= 1:
+        rows += _run_cells(pending, config, run_dir, verbose, claim=False)
+    else:
+        _run_workers(run_dir, min(jobs, len(pending)), verbose)
+        rows = read_results(results)
+    shutil.rmtree(run_dir / "claims", ignore_errors=True)
     if report and rows:
         from semisup.bench.report import write_report
 
@@ -324,3 +370,37 @@ def run(
         if verbose:
             print(f"report: {path}", flush=True)
     return rows
+
+
+def _run_workers(run_dir: Path, jobs: int, verbose: int) -> None:
+    import subprocess
+    import sys
+
+    environment = dict(os.environ)
+    # one process must not take most of the GPU's memory up front (JAX's default)
+    environment.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    command = [sys.executable, "-m", "semisup.bench.runner", str(run_dir), str(verbose)]
+    workers = [subprocess.Popen([*command, str(index)], env=environment) for index in range(jobs)]
+    failed = [index for index, worker in enumerate(workers) if worker.wait() != 0]
+    if failed:
+        raise RuntimeError(
+            f"benchmark worker(s) {failed} failed (their errors are printed above); finished "
+            f"cells are kept in {run_dir / RESULTS_FILE} and a re-run resumes the rest."
+        )
+
+
+def _worker_main(arguments: list[str]) -> int:
+    """A worker of `run(jobs=N)`: take unclaimed, unfinished cells until none is left."""
+    run_dir, verbose, index = Path(arguments[0]), int(arguments[1]), arguments[2]
+    config = BenchConfig(**json.loads((run_dir / "config.json").read_text()))
+    finished = {row["cell_id"] for row in read_results(run_dir / RESULTS_FILE, repair=False)}
+    cells = [cell for cell in expand_grid(config) if cell["cell_id"] not in finished]
+    _run_cells(cells, config, run_dir, verbose, claim=True, prefix=f"[worker {index}] ")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_worker_main(sys.argv[1:]))

@@ -239,3 +239,15 @@ def test_cifar100_end_to_end_on_a_generated_file(tmp_path, monkeypatch):
     ]
     assert len(rows[0]["confusion_matrix"]) == 100  # every fine class, labeled or not
     assert (tmp_path / "run" / "report.md").read_text().count("cifar100") >= 1
+
+
+def test_parallel_workers_run_every_cell_once(tmp_path):
+    config = tiny_config(strategies=["supervised", "self_training"], seeds=[0, 1])
+    rows = run(config, tmp_path, verbose=0, report=False, jobs=2)
+    ids = [row["cell_id"] for row in rows]
+    assert len(ids) == len(set(ids)) == len(expand_grid(config)) == 6
+    assert not (tmp_path / "claims").exists()
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 6 and all(json.loads(line) for line in lines)
+    with pytest.raises(ValueError, match="jobs"):
+        run(config, tmp_path, verbose=0, jobs=0)
