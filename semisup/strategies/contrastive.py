@@ -312,6 +312,7 @@ class ContrastivePretraining(BaseStrategy):
         unlabeled_filter=None,
         random_state=None,
         verbose=0,
+        steps_per_execution=1,
         loss="barlow",
         pretrain_epochs=50,
         pretrain_batch_size=256,
@@ -334,6 +335,7 @@ class ContrastivePretraining(BaseStrategy):
             unlabeled_filter=unlabeled_filter,
             random_state=random_state,
             verbose=verbose,
+            steps_per_execution=steps_per_execution,
         )
         self.loss = loss
         self.pretrain_epochs = pretrain_epochs
@@ -379,7 +381,7 @@ class ContrastivePretraining(BaseStrategy):
         model = self.pretrain_model_
         optimizer = self._make_optimizer()
         optimizer.learning_rate = self.pretrain_learning_rate
-        model.compile(optimizer=optimizer, jit_compile="auto")
+        self._compile(model, optimizer=optimizer)
         batch_size = min(self.pretrain_batch_size, len(images))
         images = fill_last_batch(images, batch_size, rng)
         # Early stopping watches the classifier's validation loss; pretraining has none.

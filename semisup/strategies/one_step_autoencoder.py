@@ -77,6 +77,7 @@ class OneStepAutoencoder(BaseStrategy):
         unlabeled_filter=None,
         random_state=None,
         verbose=0,
+        steps_per_execution=1,
         reconstruction_weight=1.0,
     ):
         super().__init__(
@@ -90,6 +91,7 @@ class OneStepAutoencoder(BaseStrategy):
             unlabeled_filter=unlabeled_filter,
             random_state=random_state,
             verbose=verbose,
+            steps_per_execution=steps_per_execution,
         )
         self.reconstruction_weight = reconstruction_weight
 
@@ -115,7 +117,7 @@ class OneStepAutoencoder(BaseStrategy):
             reconstruction_weight=self.reconstruction_weight,
             name="joint_autoencoder",
         )
-        joint.compile(optimizer=self._make_optimizer(), jit_compile="auto")
+        self._compile(joint)
         x_all = np.concatenate([x_labeled, x_unlabeled])
         y_all = np.concatenate([y_labeled, np.full(len(x_unlabeled), UNLABELED, np.int64)])
         self._keras_fit(joint, x_all, y_all, validation=validation, phase="joint")

@@ -72,6 +72,7 @@ class SelfTraining(BaseStrategy):
         unlabeled_filter=None,
         random_state=None,
         verbose=0,
+        steps_per_execution=1,
         rounds=3,
         confidence_threshold=0.8,
         top_k_per_class=None,
@@ -91,6 +92,7 @@ class SelfTraining(BaseStrategy):
             unlabeled_filter=unlabeled_filter,
             random_state=random_state,
             verbose=verbose,
+            steps_per_execution=steps_per_execution,
         )
         self.rounds = rounds
         self.confidence_threshold = confidence_threshold

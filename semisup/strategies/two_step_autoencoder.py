@@ -67,6 +67,7 @@ class TwoStepAutoencoder(BaseStrategy):
         unlabeled_filter=None,
         random_state=None,
         verbose=0,
+        steps_per_execution=1,
         pretrain_epochs=50,
         pretrain_batch_size=128,
         head="mlp",
@@ -83,6 +84,7 @@ class TwoStepAutoencoder(BaseStrategy):
             unlabeled_filter=unlabeled_filter,
             random_state=random_state,
             verbose=verbose,
+            steps_per_execution=steps_per_execution,
         )
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_batch_size = pretrain_batch_size
@@ -104,7 +106,7 @@ class TwoStepAutoencoder(BaseStrategy):
             resolve(self.encoder).decoder(self.input_shape_), encoder, self.input_shape_
         )
         autoencoder = build_autoencoder(encoder, decoder, self.input_shape_)
-        autoencoder.compile(optimizer=self._make_optimizer(), loss="mse", jit_compile="auto")
+        self._compile(autoencoder, loss="mse")
         x_all = np.concatenate([x_labeled, x_unlabeled])
         self._keras_fit(
             autoencoder,

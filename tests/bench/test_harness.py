@@ -34,7 +34,7 @@ def test_presets_and_grid():
     assert "digits|supervised|none|seed|0|conv4" in ids
     assert not any(i.startswith("digits|supervised|deep_svdd") for i in ids)
     seed = BenchConfig.from_sources(preset="seed")
-    assert seed.params == {} and seed.seeds == [0, 1, 2]
+    assert seed.params == {"steps_per_execution": 32} and seed.seeds == [0, 1, 2]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from semisup import strategies
 pytestmark = pytest.mark.backend
 
 # Per-strategy settings that keep a fit to a second or two on tiny data.
-FAST = {"epochs": 2, "batch_size": 8, "random_state": 0}
+# steps_per_execution=2 runs every strategy's training through Keras's multi-step path too
+FAST = {"epochs": 2, "batch_size": 8, "random_state": 0, "steps_per_execution": 2}
 EXTRA_FAST = {
     "self_training": {"rounds": 1, "confidence_threshold": 0.5},
     "two_step_autoencoder": {"pretrain_epochs": 1, "pretrain_batch_size": 8},
