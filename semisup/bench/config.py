@@ -132,13 +132,15 @@ class BenchConfig:
                 raise ValueError(f"Unknown preset {preset!r}; valid presets: {sorted(PRESETS)}.")
             values.update(copy.deepcopy(PRESETS[preset]))
             values["preset"] = preset
+        file_params = file_values.pop("params", None)
         values.update(file_values)
+        if file_params is not None:
+            values["params"] = merge_params(values.get("params", {}), file_params)
         for key, value in (overrides or {}).items():
             if value is None:
                 continue
             if key == "params":
-                merged = values.setdefault("params", {})
-                merged.update(value)
+                values["params"] = merge_params(values.get("params", {}), value)
             else:
                 values[key] = value
         return cls(**values)
@@ -207,6 +209,22 @@ class BenchConfig:
         chosen = {k: v for k, v in self.params.items() if not isinstance(v, dict) and k in known}
         chosen.update(self.params.get(name, {}) if isinstance(self.params.get(name), dict) else {})
         return {k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()}
+
+
+def merge_params(base: dict, new: dict) -> dict:
+    """`new` laid over `base`: a global value in `new` also replaces `base`'s per-strategy values
+    of that parameter, and `new`'s per-strategy values beat its own global ones."""
+    merged = copy.deepcopy(base)
+    for name, setting in new.items():
+        if not isinstance(setting, dict):
+            for per_strategy in merged.values():
+                if isinstance(per_strategy, dict):
+                    per_strategy.pop(name, None)
+            merged[name] = setting
+    for name, setting in new.items():
+        if isinstance(setting, dict):
+            merged[name] = {**merged.get(name, {}), **setting}
+    return merged
 
 
 def strategy_class(name: str):

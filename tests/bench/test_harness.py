@@ -56,6 +56,16 @@ def test_bad_configs_fail_before_training(changes, message):
         tiny_config(**changes).validate()
 
 
+def test_command_line_parameters_beat_the_presets_per_strategy_values():
+    config = BenchConfig.from_sources(
+        preset="demo", overrides={"params": {"pretrain_epochs": 1, "epochs": 2}}
+    ).validate()
+    assert config.strategy_params("two_step_autoencoder")["pretrain_epochs"] == 1
+    assert config.strategy_params("contrastive")["pretrain_epochs"] == 1
+    assert config.strategy_params("supervised")["epochs"] == 2
+    assert config.strategy_params("self_training")["rounds"] == 1  # untouched preset value
+
+
 def test_unknown_preset_and_config_file(tmp_path):
     with pytest.raises(ValueError, match=r"Unknown preset 'fast'.*demo"):
         BenchConfig.from_sources(preset="fast")
@@ -64,7 +74,8 @@ def test_unknown_preset_and_config_file(tmp_path):
         'preset = "demo"\nseeds = [3]\nstrategies = ["supervised"]\n[params]\nepochs = 1\n'
     )
     config = BenchConfig.from_sources(config_file=path).validate()
-    assert config.seeds == [3] and config.params == {"epochs": 1}
+    assert config.seeds == [3] and config.params["epochs"] == 1
+    assert config.params["self_training"] == {"rounds": 1}  # the preset's, merged
     path.write_text('strategy = ["supervised"]\n')
     with pytest.raises(ValueError, match="unknown key"):
         BenchConfig.from_sources(config_file=path)
