@@ -372,16 +372,29 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.jit_compiled_[phase] = bool(model.jit_compile)
         return record
 
+    def _fit_classifier_on(
+        self, encoder, x_labeled, y_labeled, validation, head="linear", fine_tune=False
+    ) -> None:
+        """Second stage of the pretraining strategies: a head on `encoder`, trained on the
+        labeled images with the encoder frozen unless `fine_tune`; sets `model_`."""
+        encoder.trainable = bool(fine_tune)
+        classifier = self._compile_classifier(self._build_classifier(encoder, head=head))
+        self._keras_fit(classifier, x_labeled, y_labeled, validation=validation, phase="classifier")
+        self._set_model(classifier, encoder)
+
     def _set_model(self, model: keras.Model, encoder: keras.Model) -> None:
         self.model_ = model
         self._encoder_model = encoder
 
     # ------------------------------------------------------------------ helpers
-    def _check_parameters(self) -> None:
-        for name in ("epochs", "batch_size", "steps_per_execution"):
+    def _check_positive_integers(self, *names: str) -> None:
+        for name in names:
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+
+    def _check_parameters(self) -> None:
+        self._check_positive_integers("epochs", "batch_size", "steps_per_execution")
         if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
             raise ValueError(
                 f"learning_rate must be a positive number, got {self.learning_rate!r}."

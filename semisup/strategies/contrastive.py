@@ -358,10 +358,9 @@ class ContrastivePretraining(BaseStrategy):
             self._pretrain(all_images, rng)
         self.collapse_report_ = self._collapse_report(all_images, rng)
 
-        encoder.trainable = bool(self.fine_tune)
-        model = self._compile_classifier(self._build_classifier(encoder, head=self.head))
-        self._keras_fit(model, x_labeled, y_labeled, validation=validation, phase="classifier")
-        self._set_model(model, encoder)
+        self._fit_classifier_on(
+            encoder, x_labeled, y_labeled, validation, head=self.head, fine_tune=self.fine_tune
+        )
 
     def _build_pretrainer(self, encoder):
         feature_channels = encoder.output_shape[-1]

@@ -93,10 +93,7 @@ class TwoStepAutoencoder(BaseStrategy):
 
     def _check_parameters(self):
         super()._check_parameters()
-        for name in ("pretrain_epochs", "pretrain_batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        self._check_positive_integers("pretrain_epochs", "pretrain_batch_size")
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}.")
 
@@ -119,7 +116,6 @@ class TwoStepAutoencoder(BaseStrategy):
         )
         self.autoencoder_ = autoencoder
 
-        encoder.trainable = bool(self.fine_tune)
-        classifier = self._compile_classifier(self._build_classifier(encoder, head=self.head))
-        self._keras_fit(classifier, x_labeled, y_labeled, validation=validation, phase="classifier")
-        self._set_model(classifier, encoder)
+        self._fit_classifier_on(
+            encoder, x_labeled, y_labeled, validation, head=self.head, fine_tune=self.fine_tune
+        )
