@@ -5,6 +5,8 @@ Layout of a run folder:
     results.jsonl         one row per finished cell (see SCHEMA.md), appended and fsync'ed
     config.json           the grid of the latest invocation
     splits/               the label split of each (data set, budget, seed), as .npz indices
+    predictions/<cell>.npz  each finished cell's class probabilities on every non-training split
+                          (float16, with the true labels), for later analysis such as calibration
     checkpoints/<cell>/   per-epoch training state of the cell in progress (deleted when done)
     report.md, plots/     written by `semisup bench report` (and at the end of `semisup bench`)
 
@@ -162,16 +164,21 @@ def _make_split(dataset, budget: str, seed: int, run_dir: Path):
     return split, str(path.relative_to(run_dir)), digest
 
 
-def _evaluate(model, x, y, n_classes):
+def _full_proba(model, x, n_classes):
+    """Probabilities over every class of the data set (a class never labeled gets 0)."""
+    proba = model.predict_proba(x)
+    full = np.zeros((len(x), n_classes))
+    full[:, model.classes_] = proba
+    return full
+
+
+def _evaluate(full, y):
     from sklearn.metrics import confusion_matrix, f1_score
 
     from semisup.evaluation import expected_calibration_error, negative_log_likelihood
 
-    proba = model.predict_proba(x)
-    predicted = model.classes_[proba.argmax(axis=1)]
-    # probabilities over every class of the data set (a class never labeled gets 0)
-    full = np.zeros((len(x), n_classes))
-    full[:, model.classes_] = proba
+    n_classes = full.shape[1]
+    predicted = full.argmax(axis=1)
     metrics = {
         "accuracy": float((predicted == y).mean()),
         # averaged over the classes the test split has (a class absent there has no F1)
@@ -210,12 +217,19 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     strategy.fit(dataset.x_train, y_reduced)
     seconds = time.perf_counter() - started
 
-    metrics, matrix = _evaluate(strategy, dataset.x_test, dataset.y_test, dataset.n_classes)
+    # every split but the training one, predicted once
+    probabilities = {
+        name: _full_proba(strategy, split.x, dataset.n_classes)
+        for name, split in dataset.splits.items()
+        if name != dataset.train_split
+    }
+    metrics, matrix = _evaluate(probabilities[dataset.test_split], dataset.y_test)
     extra = {}
     for name, split_names in EXTRA_EVALUATIONS.get(dataset.name, {}).items():
-        x = np.concatenate([dataset.splits[s].x for s in split_names])
+        proba = np.concatenate([probabilities[s] for s in split_names])
         y = np.concatenate([dataset.splits[s].y for s in split_names])
-        extra[name] = _evaluate(strategy, x, y, dataset.n_classes)[0]
+        extra[name] = _evaluate(proba, y)[0]
+    predictions_file = _save_predictions(run_dir, cell, probabilities, dataset)
 
     rounds, precision = None, None
     if hasattr(strategy, "rounds_"):
@@ -262,12 +276,29 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "resumed_from_epoch": strategy.resumed_from_epoch_,
         "split_file": split_file,
         "split_sha256": split_digest,
+        "predictions_file": predictions_file,
         "provenance": provenance(),
     }
     row["params"].pop("unlabeled_filter", None)
     row["params"].pop("callbacks", None)
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return row
+
+
+def _save_predictions(run_dir: Path, cell: dict, probabilities: dict, dataset) -> str:
+    """Write `predictions/<cell>.npz`: per split `proba_<split>` (float16) and `y_<split>`."""
+    name = hashlib.sha1(cell["cell_id"].encode()).hexdigest()[:16]
+    path = run_dir / "predictions" / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {"cell_id": np.array(cell["cell_id"])}
+    for split_name, proba in probabilities.items():
+        arrays[f"proba_{split_name}"] = proba.astype(np.float16)
+        arrays[f"y_{split_name}"] = dataset.splits[split_name].y.astype(np.int16)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    os.replace(temporary, path)
+    return str(path.relative_to(run_dir))
 
 
 def _claim(run_dir: Path, cell: dict) -> bool:

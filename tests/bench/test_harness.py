@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from semisup.bench import BenchConfig, expand_grid, read_results, run
@@ -93,6 +94,12 @@ def test_run_resume_and_force(tmp_path):
     assert row["rounds"][0]["precision"] is None or 0 <= row["rounds"][0]["precision"] <= 1
     assert row["provenance"]["backend"] and (tmp_path / row["split_file"]).exists()
     assert not any((tmp_path / "checkpoints").iterdir())
+    # the saved test probabilities reproduce the row's accuracy
+    with np.load(tmp_path / row["predictions_file"]) as saved:
+        assert str(saved["cell_id"]) == row["cell_id"]
+        proba, y = saved["proba_test"].astype(np.float64), saved["y_test"]
+    assert proba.shape == (len(y), 10) and np.allclose(proba.sum(axis=1), 1, atol=1e-2)
+    assert (proba.argmax(axis=1) == y).mean() == pytest.approx(row["metrics"]["accuracy"])
 
     # a re-run finds everything done and trains nothing
     started = time.perf_counter()
