@@ -13,7 +13,13 @@ PACKAGES = ("semisup", "keras", "jax", "jaxlib", "tensorflow", "numpy", "scikit-
 
 
 def git_commit(path: str | os.PathLike | None = None) -> str:
-    """The checkout's commit (with `-dirty` for uncommitted changes); else $SEMISUP_COMMIT."""
+    """$SEMISUP_COMMIT when set, else the checkout's commit (`-dirty` for uncommitted changes).
+
+    The variable comes first: a copy of a working tree (on a lent GPU machine, say) can carry
+    git metadata that is older than its files.
+    """
+    if os.environ.get("SEMISUP_COMMIT"):
+        return os.environ["SEMISUP_COMMIT"]
     folder = Path(path) if path is not None else Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(
@@ -28,7 +34,7 @@ def git_commit(path: str | os.PathLike | None = None) -> str:
         ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return os.environ.get("SEMISUP_COMMIT", "unknown")
+        return "unknown"
 
 
 def device_description() -> str:
