@@ -115,28 +115,26 @@ def _split_list(text, cast=str):
 
 def _bench(args) -> int:
     _import_keras_quietly()
-    import json
 
     from semisup.bench import BenchConfig, run
+    from semisup.bench.config import parse_value, split_specs
 
     overrides = {
         "datasets": _split_list(args.dataset),
-        "strategies": _split_list(args.strategies),
+        "strategies": None if args.strategies is None else split_specs(args.strategies),
         "filters": _split_list(args.filters),
         "budgets": _split_list(args.budgets),
         "seeds": _split_list(args.seeds, int),
         "encoder": args.encoder,
         "data_dir": args.data_dir,
+        "validation": args.validation,
     }
     params = {}
     for item in args.set:
         key, separator, value = item.partition("=")
         if not separator:
             raise ValueError(f"--set expects PARAM=VALUE, got {item!r}.")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
+        params[key] = parse_value(value)
     overrides["params"] = params or None
     preset = args.preset if args.preset or args.config else "demo"
     config = BenchConfig.from_sources(preset=preset, config_file=args.config, overrides=overrides)
@@ -186,11 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--preset", help="demo (default) or seed")
     bench.add_argument("--config", help="a TOML file with the grid (see docs/bench.md)")
     bench.add_argument("--dataset", help="data sets, e.g. fer2013,cifar10-jpeg or a folder")
-    bench.add_argument("--strategies", help="registered names or package.module:Class")
+    bench.add_argument(
+        "--strategies",
+        help="registered names or package.module:Class, each optionally with parameters of "
+        "its own, e.g. self_training[weighting=calibrated]",
+    )
     bench.add_argument("--filters", help="none and/or deep_svdd:NU")
     bench.add_argument("--budgets", help="seed, all, k:N (N labels per class)")
     bench.add_argument("--seeds", help="e.g. 0,1,2")
     bench.add_argument("--encoder", help="registered encoder (default conv4)")
+    bench.add_argument(
+        "--validation",
+        help="validation data for fit(): none (default), dataset (its validation split), "
+        "labeled:F (a fraction F of the labeled images held out)",
+    )
     bench.add_argument(
         "--set",
         action="append",

@@ -7,11 +7,13 @@ TOML example (every key optional; a preset fills the rest):
 
     preset = "seed"
     datasets = ["fer2013"]
-    strategies = ["supervised", "self_training", "mypackage.strategies:MyStrategy"]
+    strategies = ["supervised", "self_training", "self_training[weighting=calibrated]",
+                  "mypackage.strategies:MyStrategy"]
     filters = ["none", "deep_svdd:0.1"]
     budgets = ["seed", "k:25"]
     seeds = [0, 1, 2]
     encoder = "conv4"
+    validation = "dataset"   # or "none" (default), "labeled:0.1"
 
     [params]                 # every strategy that has the parameter
     epochs = 100
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field
@@ -101,6 +104,10 @@ class BenchConfig:
     filter_params: dict = field(default_factory=dict)
     preset: str | None = None
     data_dir: str | None = None
+    # what fit() gets as validation_data: "none"; "dataset" (the data set's validation split,
+    # e.g. FER2013's PublicTest); "labeled:F" (a stratified fraction F of the labeled images,
+    # held out of training, the same for every strategy of a seed)
+    validation: str = "none"
 
     @classmethod
     def from_sources(
@@ -169,6 +176,7 @@ class BenchConfig:
                 filters.get(spec.partition(":")[0])
         for spec in self.budgets:
             parse_budget(spec)
+        parse_validation(self.validation)
         for seed in self.seeds:
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise ValueError(f"seeds must be integers, got {seed!r}.")
@@ -176,6 +184,13 @@ class BenchConfig:
         names = {name: strategy_class(name) for name in self.strategies}
         known = {name: set(cls().get_params(deep=False)) for name, cls in names.items()}
         in_grid = set(known)
+        for name in self.strategies:
+            unknown = set(parse_strategy(name)[1]) - known[name]
+            if unknown:
+                raise ValueError(
+                    f"Strategy {name!r}: {sorted(unknown)} are not parameters of "
+                    f"{parse_strategy(name)[0]}; valid: {sorted(known[name])}."
+                )
         for key, value in self.params.items():
             if isinstance(value, dict):
                 # a preset's settings for a strategy left out of this grid are fine
@@ -201,10 +216,15 @@ class BenchConfig:
         return self
 
     def strategy_params(self, name: str) -> dict:
-        """The parameters that apply to strategy `name`: global ones it has, then its own."""
+        """The parameters that apply to strategy `name`: global ones it has, then those of its
+        base name, then those given for the whole spec, then the spec's own `[key=value]`s."""
+        base, inline = parse_strategy(name)
         known = set(strategy_class(name)().get_params(deep=False))
         chosen = {k: v for k, v in self.params.items() if not isinstance(v, dict) and k in known}
-        chosen.update(self.params.get(name, {}) if isinstance(self.params.get(name), dict) else {})
+        for key in dict.fromkeys((base, name)):
+            if isinstance(self.params.get(key), dict):
+                chosen.update(self.params[key])
+        chosen.update(inline)
         return {k: tuple(v) if isinstance(v, list) else v for k, v in chosen.items()}
 
 
@@ -224,10 +244,77 @@ def merge_params(base: dict, new: dict) -> dict:
     return merged
 
 
+def parse_value(text: str):
+    """A parameter value from text: JSON where it parses (numbers, true, null, lists), else the
+    string itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def split_specs(text: str) -> list[str]:
+    """Split a comma-separated list, keeping the commas inside `[...]` (strategy variants)."""
+    items, depth, current = [], 0, ""
+    for character in text:
+        depth += {"[": 1, "]": -1}.get(character, 0)
+        if character == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += character
+    items.append(current.strip())
+    return [item for item in items if item]
+
+
+def parse_strategy(spec: str) -> tuple[str, dict]:
+    """A strategy spec: a name, optionally with parameters of this variant in brackets.
+
+    `"self_training[weighting=calibrated, rounds=2]"` -> `("self_training", {"weighting":
+    "calibrated", "rounds": 2})`. The whole spec names the variant in the grid and its results.
+    """
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(f"A strategy must be a non-empty string, got {spec!r}.")
+    if "[" not in spec:
+        return spec, {}
+    base, _, rest = spec.partition("[")
+    if not rest.endswith("]") or not base:
+        raise ValueError(
+            f"Strategy {spec!r} must look like NAME or NAME[param=value, ...], e.g. "
+            "'self_training[weighting=calibrated]'."
+        )
+    params = {}
+    for item in split_specs(rest[:-1]):
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            raise ValueError(f"Strategy {spec!r}: {item!r} is not param=value.")
+        params[key.strip()] = parse_value(value.strip())
+    return base.strip(), params
+
+
+def parse_validation(spec: str) -> tuple[str, float | None]:
+    """`"none"`, `"dataset"` or `"labeled:F"` with 0 < F < 1."""
+    if spec in ("none", "dataset"):
+        return spec, None
+    kind, _, fraction = spec.partition(":") if isinstance(spec, str) else ("", "", "")
+    try:
+        value = float(fraction)
+    except ValueError:
+        value = None
+    if kind != "labeled" or value is None or not 0 < value < 1:
+        raise ValueError(
+            f"validation {spec!r} must be 'none', 'dataset' (the data set's validation split) "
+            "or 'labeled:F' (a fraction 0 < F < 1 of the labeled images held out)."
+        )
+    return kind, value
+
+
 def strategy_class(name: str):
-    """A registered strategy, or `package.module:ClassName` (imported and registered)."""
+    """A registered strategy, or `package.module:ClassName` (imported and registered); a
+    `[param=value]` suffix (a variant) is ignored here."""
     from semisup import strategies
 
+    name = parse_strategy(name)[0]
     if ":" in name:
         module_name, _, class_name = name.partition(":")
         try:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semisup.bench._calibration import calibration_lines
 from semisup.evaluation import plots
 
 RESULTS_FILE_NAME = "results.jsonl"
@@ -716,8 +717,10 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     each followed by its plots: accuracy per strategy with and without the filter, training
     curves, the confusion matrix of the best run, the fraction of the pool the filter removed
     and the self-training rounds. A plot with no data (no filter runs, no self-training rows)
-    is left out with a line saying so. A provenance section ends the report: commits, backends,
-    devices, package versions, and every cell with its wall time and throughput.
+    is left out with a line saying so. A calibration table (ECE, MCE and NLL before and after
+    temperature scaling) and reliability diagrams of the best strategies follow. A provenance
+    section ends the report: commits, backends, devices, package versions, and every cell with
+    its wall time and throughput.
 
     Args:
         run_dir: the run directory (holding `results.jsonl`) or a `.jsonl` file.
@@ -756,7 +759,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     # A plot of an earlier report that this one skips would sit there contradicting it.
-    for prefix, _, _ in _PLOTS:
+    for prefix in [prefix for prefix, _, _ in _PLOTS] + ["reliability"]:
         for stale in plot_dir.glob(f"{prefix}_*.png"):
             stale.unlink()
     seeds = sorted({row["seed"] for row in rows}, key=_seed_sort_key)
@@ -805,6 +808,14 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
             out_dir,
             _slug(dataset, budget, encoder, test_split),
             caption,
+        )
+        lines += calibration_lines(
+            group_entries,
+            group_rows,
+            source.parent,
+            plot_dir,
+            out_dir,
+            _slug(dataset, budget, encoder, test_split),
         )
     lines += _provenance_lines(rows)
 

@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from semisup.bench.config import BenchConfig, parse_budget, parse_filter, strategy_class
+from semisup.bench.config import (
+    BenchConfig,
+    parse_budget,
+    parse_filter,
+    parse_validation,
+    strategy_class,
+)
 
 RESULTS_FILE = "results.jsonl"
 # Extra test sets reported beside the main test split, for comparison with published numbers.
@@ -192,6 +198,53 @@ def _evaluate(full, y):
     return metrics, matrix
 
 
+def hold_out_labeled(y_reduced: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Indices of a stratified `fraction` of the labeled images (y >= 0), at least one per class
+    that has two or more, chosen by `seed` (the same for every strategy of that seed)."""
+    rng = np.random.default_rng([seed, 7919])
+    held = []
+    for label in np.unique(y_reduced[y_reduced >= 0]):
+        members = np.flatnonzero(y_reduced == label)
+        if len(members) >= 2:
+            count = min(max(1, round(fraction * len(members))), len(members) - 1)
+            held.append(rng.choice(members, size=count, replace=False))
+    return np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
+
+
+def _validation(config: BenchConfig, dataset, y_reduced: np.ndarray, seed: int):
+    """(x_val, y_val, source, training rows) for `config.validation`."""
+    kind, fraction = parse_validation(config.validation)
+    everything = np.arange(len(y_reduced))
+    if kind == "none":
+        return None, None, "none", everything
+    if kind == "dataset":
+        if dataset.validation_split is None:
+            raise ValueError(
+                f"validation='dataset' but {dataset.name} has no validation split; use "
+                "validation='labeled:0.1' (or 'none') for it."
+            )
+        return dataset.x_val, dataset.y_val, dataset.validation_split, everything
+    held = hold_out_labeled(y_reduced, fraction, seed)
+    if len(held) == 0:
+        raise ValueError(
+            f"validation={config.validation!r} holds out nothing: no class has two labeled "
+            "images. Use validation='none'."
+        )
+    keep = np.setdiff1d(everything, held)
+    return dataset.x_train[held], y_reduced[held], f"labeled:{fraction}", keep
+
+
+def _calibration(probabilities: dict, dataset, y_val, proba_val) -> dict:
+    """ECE, MCE and NLL on the test split before and after temperature scaling: the temperature
+    is fitted on the validation data where there is some, else cross-fitted on the test split."""
+    from semisup.evaluation import calibration_report, cross_fitted_calibration
+
+    proba_test = probabilities[dataset.test_split]
+    if proba_val is not None and len(proba_val):
+        return calibration_report(proba_val, y_val, proba_test, dataset.y_test)
+    return cross_fitted_calibration(proba_test, dataset.y_test)
+
+
 def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: int = 0) -> dict:
     """Fit one cell's strategy and return its result row (SCHEMA.md)."""
     from semisup import filters
@@ -199,6 +252,9 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
 
     split, split_file, split_digest = _make_split(dataset, cell["budget"], cell["seed"], run_dir)
     y_reduced = split.apply(dataset.y_train)
+    x_val, y_val, validation_source, train_rows = _validation(
+        config, dataset, y_reduced, cell["seed"]
+    )
     filter_name, nu = parse_filter(cell["filter"])
     unlabeled_filter = None
     if filter_name != "none":
@@ -213,8 +269,11 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     checkpoint_dir = run_dir / "checkpoints" / hashlib.sha1(cell["cell_id"].encode()).hexdigest()
     strategy.enable_checkpoints(checkpoint_dir)
 
+    x_fit, y_fit = dataset.x_train, y_reduced
+    if len(train_rows) < len(y_reduced):
+        x_fit, y_fit = dataset.x_train[train_rows], y_reduced[train_rows]
     started = time.perf_counter()
-    strategy.fit(dataset.x_train, y_reduced)
+    strategy.fit(x_fit, y_fit, validation_data=None if x_val is None else (x_val, y_val))
     seconds = time.perf_counter() - started
 
     # every split but the training one, predicted once
@@ -230,6 +289,12 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         y = np.concatenate([dataset.splits[s].y for s in split_names])
         extra[name] = _evaluate(proba, y)[0]
     predictions_file = _save_predictions(run_dir, cell, probabilities, dataset)
+    if validation_source.startswith("labeled"):
+        proba_val = _full_proba(strategy, x_val, dataset.n_classes)
+    else:
+        proba_val = probabilities.get(dataset.validation_split)
+        y_val = dataset.y_val
+    calibration = _calibration(probabilities, dataset, y_val, proba_val)
 
     rounds, precision = None, None
     if hasattr(strategy, "rounds_"):
@@ -263,6 +328,9 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
             else None
         ),
         "metrics": metrics,
+        "calibration": calibration,
+        "validation": validation_source,
+        "n_validation": 0 if x_val is None else len(x_val),
         "extra_evaluations": extra,
         "confusion_matrix": matrix.tolist(),
         "history": strategy.history_,
@@ -367,6 +435,15 @@ def run(
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}.")
     config.validate()
+    if config.validation == "dataset":
+        from semisup.data import load
+
+        for name in config.datasets:
+            if load(name, data_dir=config.data_dir).validation_split is None:
+                raise ValueError(
+                    f"validation='dataset' but {name} has no validation split; use "
+                    "validation='labeled:0.1' (or 'none') for it."
+                )
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / RESULTS_FILE

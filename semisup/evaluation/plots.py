@@ -12,6 +12,7 @@ A function given nothing to draw raises `ValueError` instead of saving an empty 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -120,11 +121,12 @@ def _grouped_bars(
     heights: np.ndarray,
     errors: np.ndarray | None,
     value_format: str,
+    annotate: bool = True,
 ) -> dict[str, list[float]]:
     """Bars of `heights[group, series]`, grouped by `group_names`; returns each series' x centres.
 
     A NaN height (a strategy never run with that filter) leaves a gap instead of a zero bar, which
-    would read as a measured zero.
+    would read as a measured zero. `annotate=False` leaves out the printed values (too many bars).
     """
     n_groups, n_series = heights.shape
     width = _bar_width(n_series)
@@ -144,21 +146,22 @@ def _grouped_bars(
             label=series_name,
             error_kw={"elinewidth": 1.0},
         )
-        for x, height, error in zip(
-            offsets[drawn],
-            series_heights[drawn],
-            (np.zeros(n_groups) if series_errors is None else series_errors)[drawn],
-        ):
-            # The value in print: bar heights alone hide differences of a point or two.
-            axes.text(
-                x,
-                height + error + 0.03 * top,
-                format(height, value_format),
-                ha="center",
-                va="bottom",
-                rotation=90,
-                fontsize=7,
-            )
+        if annotate:
+            for x, height, error in zip(
+                offsets[drawn],
+                series_heights[drawn],
+                (np.zeros(n_groups) if series_errors is None else series_errors)[drawn],
+            ):
+                # The value in print: bar heights alone hide differences of a point or two.
+                axes.text(
+                    x,
+                    height + error + 0.03 * top,
+                    format(height, value_format),
+                    ha="center",
+                    va="bottom",
+                    rotation=90,
+                    fontsize=7,
+                )
         centres[series_name] = [float(x) for x in offsets]
     axes.set_xticks(np.arange(n_groups))
     # Many strategy names side by side overlap unless slanted.
@@ -601,12 +604,436 @@ def plot_self_training_rounds(
     return {"series": plotted, "path": str(path)}
 
 
+_RELIABILITY_KEYS = ("edges", "counts", "mean_confidence", "accuracy", "ece", "mce")
+# Bin counts spanning more than this ratio are drawn on a log axis, so a bin of a handful of
+# samples (whose accuracy means little) is still visible next to one of thousands.
+_LOG_COUNT_RATIO = 100
+_ANNOTATE_MAX_BINS = 20
+
+
+def plot_reliability_diagram(
+    panels: Mapping[str, dict],
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> dict:
+    """Reliability diagrams side by side, each over the number of samples in its bins.
+
+    One column per panel (say, before and after temperature scaling). Top row: the accuracy of
+    each equal-width confidence bin as a bar, the diagonal a perfectly calibrated model would
+    follow, and the gap between a bin's accuracy and its mean confidence shaded; ECE and MCE in
+    the panel's title. Bottom row: how many samples each bin holds, because a bin's accuracy is
+    only as trustworthy as its count (a log axis when the counts span more than two orders of
+    magnitude).
+
+    Args:
+        panels: `{panel title: reliability_bins(...)}`, in display order; each value needs
+            `"edges"`, `"counts"`, `"mean_confidence"`, `"accuracy"` (None for an empty bin),
+            `"ece"` and `"mce"`.
+        path: where the PNG goes.
+        title: the figure title (default: "Reliability diagram").
+
+    Returns:
+        `{"panels": {title: {"edges", "counts", "mean_confidence", "accuracy", "ece", "mce",
+        "n"}}, "count_scale": "linear" or "log", "path"}`.
+
+    Example:
+        >>> import tempfile, os
+        >>> bins = {"edges": [0.0, 0.5, 1.0], "counts": [0, 4], "mean_confidence": [None, 0.9],
+        ...         "accuracy": [None, 0.5], "ece": 0.4, "mce": 0.4}
+        >>> numbers = plot_reliability_diagram(
+        ...     {"before": bins}, os.path.join(tempfile.mkdtemp(), "reliability.png"))
+        >>> numbers["panels"]["before"]["accuracy"]
+        [None, 0.5]
+    """
+    plotted = {}
+    for name, bins in panels.items():
+        missing = [key for key in _RELIABILITY_KEYS if key not in bins]
+        if missing:
+            raise ValueError(
+                f"panel {name!r} lacks {missing}; pass the dict reliability_bins() returns."
+            )
+        counts = [int(count) for count in bins["counts"]]
+        n_bins = len(counts)
+        lengths = {key: len(bins[key]) for key in ("edges", "mean_confidence", "accuracy")}
+        if n_bins == 0 or lengths != {
+            "edges": n_bins + 1,
+            "mean_confidence": n_bins,
+            "accuracy": n_bins,
+        }:
+            raise ValueError(
+                f"panel {name!r}: expected {n_bins} counts, {n_bins + 1} edges and {n_bins} "
+                f"accuracies and mean confidences, got {lengths}."
+            )
+        if sum(counts) == 0:
+            raise ValueError(f"panel {name!r} has no samples in any bin; nothing to draw.")
+        plotted[name] = {
+            "edges": _plain(_floats(bins["edges"])),
+            "counts": counts,
+            "mean_confidence": _plain(_floats(bins["mean_confidence"])),
+            "accuracy": _plain(_floats(bins["accuracy"])),
+            "ece": float(bins["ece"]),
+            "mce": float(bins["mce"]),
+            "n": sum(counts),
+        }
+    if not plotted:
+        raise ValueError("plot_reliability_diagram: no panel to plot.")
+
+    nonzero = [count for values in plotted.values() for count in values["counts"] if count]
+    count_scale = "log" if max(nonzero) > _LOG_COUNT_RATIO * min(nonzero) else "linear"
+    columns = len(plotted)
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(3.6 * columns + 0.4, 5.4)
+        figure.suptitle(title or "Reliability diagram")
+        grid = figure.subplots(
+            2, columns, squeeze=False, sharex=True, sharey="row", height_ratios=[3, 1.4]
+        )
+        for column, (name, values) in enumerate(plotted.items()):
+            accuracy_axes, count_axes = grid[0, column], grid[1, column]
+            edges = np.array(values["edges"])
+            left, widths = edges[:-1], np.diff(edges)
+            accuracy = np.array(_floats(values["accuracy"]))
+            confidence = np.array(_floats(values["mean_confidence"]))
+            filled = ~np.isnan(accuracy)
+            accuracy_axes.plot(
+                [0, 1],
+                [0, 1],
+                color="0.4",
+                linestyle="--",
+                linewidth=1.0,
+                label="perfect calibration",
+            )
+            accuracy_axes.bar(
+                left[filled],
+                accuracy[filled],
+                width=widths[filled],
+                align="edge",
+                color="C0",
+                edgecolor="white",
+                linewidth=0.5,
+                label="accuracy",
+            )
+            accuracy_axes.bar(
+                left[filled],
+                np.abs(confidence - accuracy)[filled],
+                bottom=np.minimum(confidence, accuracy)[filled],
+                width=widths[filled],
+                align="edge",
+                color="C5",
+                alpha=0.3,
+                hatch="//",
+                edgecolor="C5",
+                linewidth=0.5,
+                label="gap to mean confidence",
+            )
+            accuracy_axes.set_xlim(0, 1)
+            accuracy_axes.set_ylim(0, 1)
+            accuracy_axes.set_title(f"{name}\nECE {values['ece']:.3f}, MCE {values['mce']:.3f}")
+            counts = np.array(values["counts"], dtype=np.float64)
+            drawn = counts > 0  # a zero bar cannot be drawn on a log axis, and means nothing
+            count_axes.bar(
+                left[drawn],
+                counts[drawn],
+                width=widths[drawn],
+                align="edge",
+                color="0.45",
+                edgecolor="white",
+                linewidth=0.5,
+            )
+            if len(counts) <= _ANNOTATE_MAX_BINS:
+                for x, width, count in zip(left[drawn], widths[drawn], counts[drawn]):
+                    count_axes.text(
+                        x + width / 2,
+                        count,
+                        f"{int(count)}",
+                        ha="center",
+                        va="bottom",
+                        rotation=90,
+                        fontsize=6,
+                    )
+            count_axes.set_yscale(count_scale)
+            count_axes.set_xlabel("confidence (top class)")
+            if column == 0:
+                accuracy_axes.set_ylabel("accuracy")
+                count_axes.set_ylabel("samples per bin")
+                accuracy_axes.legend(loc="upper left", framealpha=0.9)
+        # Room above the tallest count bar for its printed value.
+        top = max(nonzero)
+        grid[1, 0].set_ylim((0.8, top * 8) if count_scale == "log" else (0, top * 1.35))
+        _save(figure, path)
+    return {"panels": plotted, "count_scale": count_scale, "path": str(path)}
+
+
+def plot_per_class_metrics(
+    per_class: dict,
+    class_names: Sequence[str],
+    path: str | os.PathLike,
+    title: str | None = None,
+) -> dict:
+    """Grouped bars of precision, recall and F1 per class, each class's support under its name.
+
+    Args:
+        per_class: `{"precision": [...], "recall": [...], "f1": [...], "support": [...]}`, one
+            entry per class (`classification_metrics(...)["per_class"]`); a None score leaves a
+            gap, and `"support"` may be left out.
+        class_names: one name per class, in the same order.
+        path: where the PNG goes.
+        title: the figure title (default: "Precision, recall and F1 per class").
+
+    Returns:
+        `{"class_names", "precision", "recall", "f1", "support", "path"}` (`support` None when
+        not given).
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_per_class_metrics(
+        ...     {"precision": [0.9, 0.5], "recall": [0.8, 0.6], "f1": [0.85, 0.55],
+        ...      "support": [10, 5]},
+        ...     ["cat", "dog"], os.path.join(tempfile.mkdtemp(), "per_class.png"))
+        >>> numbers["recall"], numbers["support"]
+        ([0.8, 0.6], [10, 5])
+    """
+    class_names = [str(name) for name in class_names]
+    n_classes = len(class_names)
+    missing = [key for key in ("precision", "recall", "f1") if key not in per_class]
+    if missing:
+        raise ValueError(
+            f"per_class lacks {missing}; pass classification_metrics(...)['per_class']."
+        )
+    series = ("precision", "recall", "f1")
+    support = per_class.get("support")
+    for key in series + (("support",) if support is not None else ()):
+        if len(per_class[key]) != n_classes:
+            raise ValueError(
+                f"per_class[{key!r}] has {len(per_class[key])} entries for {n_classes} class "
+                "names; pass one per class."
+            )
+    heights = np.array([_floats(per_class[key]) for key in series]).T.reshape(n_classes, 3)
+    if heights.size == 0 or np.isnan(heights).all():
+        raise ValueError("plot_per_class_metrics: no per-class score to plot.")
+    support = None if support is None else [int(value) for value in support]
+    tick_labels = (
+        class_names
+        if support is None
+        else [f"{name}\n(n={count})" for name, count in zip(class_names, support)]
+    )
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(min(24.0, max(6.5, 0.75 * n_classes + 2.5)), 3.8)
+        axes = figure.add_subplot()
+        _grouped_bars(
+            axes,
+            tick_labels,
+            ["precision", "recall", "F1"],
+            heights,
+            None,
+            ".2f",
+            annotate=n_classes <= _ANNOTATE_MAX_CLASSES,
+        )
+        if n_classes > _TICK_LABELS_MAX_CLASSES:
+            axes.set_xticklabels([])
+        # Scores live in [0, 1]: one fixed scale keeps figures of different models comparable.
+        axes.set_ylim(0, 1.22)
+        axes.set_title(title or "Precision, recall and F1 per class")
+        axes.set_xlabel("class (test samples)" if support is not None else "class")
+        axes.set_ylabel("score")
+        _legend_outside(axes, title="metric")
+        _save(figure, path)
+    return {
+        "class_names": class_names,
+        "precision": _plain(heights[:, 0]),
+        "recall": _plain(heights[:, 1]),
+        "f1": _plain(heights[:, 2]),
+        "support": support,
+        "path": str(path),
+    }
+
+
+_EMBEDDING_METHODS = ("auto", "pca", "umap")
+
+
+def _class_colours(n_classes: int) -> list:
+    # The style's eight colour-blind-safe colours while they last, then wider qualitative maps.
+    if n_classes <= 8:
+        return [f"C{index}" for index in range(n_classes)]
+    if n_classes <= 20:
+        colour_map = matplotlib.colormaps["tab10" if n_classes <= 10 else "tab20"]
+        return [colour_map(index) for index in range(n_classes)]
+    colour_map = matplotlib.colormaps["turbo"]
+    return [colour_map(index / (n_classes - 1)) for index in range(n_classes)]
+
+
+def _subsample(labels: np.ndarray, max_points: int, random_state) -> np.ndarray:
+    """Sorted indices of at most `max_points` samples, stratified by label where possible."""
+    from sklearn.model_selection import train_test_split
+
+    if len(labels) <= max_points:
+        return np.arange(len(labels))
+    try:
+        chosen, _ = train_test_split(
+            np.arange(len(labels)),
+            train_size=max_points,
+            stratify=labels,
+            random_state=random_state,
+        )
+    except ValueError:  # a class too small to stratify on: a plain seeded draw
+        chosen = np.random.default_rng(random_state).choice(len(labels), max_points, replace=False)
+    return np.sort(chosen)
+
+
+def plot_feature_embedding(
+    features,
+    labels,
+    path: str | os.PathLike,
+    class_names: Sequence[str] | None = None,
+    method: str = "auto",
+    max_points: int = 5000,
+    random_state=0,
+    title: str | None = None,
+) -> dict:
+    """A 2-D map of encoder features, one colour per class: does the encoder separate classes?
+
+    Args:
+        features: N x D encoder outputs (an N x h x w x c feature map is flattened).
+        labels: N class indices; -1 (an unlabeled sample) is drawn in grey.
+        path: where the PNG goes.
+        class_names: a name per class index (default: the indices).
+        method: `"pca"` (scikit-learn, always available), `"umap"` (needs umap-learn) or
+            `"auto"` (UMAP when umap-learn is installed, PCA otherwise).
+        max_points: at most this many samples are embedded and drawn, drawn without
+            replacement, stratified by label (plain random when a class is too small).
+        random_state: seed of the subsample and of UMAP.
+        title: the figure title (default names the method and the number of points).
+
+    Returns:
+        `{"method": "pca" or "umap", "explained_variance_ratio" (the two components', PCA only,
+        else None), "n_points", "coordinates" ([x, y] per point), "labels", "indices" (rows of
+        `features` drawn), "class_names", "path"}`.
+
+    Example:
+        >>> import tempfile, os
+        >>> import numpy as np
+        >>> features = np.array([[0.0, 0.0, 1.0], [0.1, 0.0, 1.0], [5.0, 5.0, 0.0], [5.1, 5, 0]])
+        >>> numbers = plot_feature_embedding(
+        ...     features, [0, 0, 1, 1], os.path.join(tempfile.mkdtemp(), "embedding.png"),
+        ...     method="pca")
+        >>> numbers["method"], numbers["n_points"]
+        ('pca', 4)
+    """
+    if method not in _EMBEDDING_METHODS:
+        raise ValueError(f"method must be one of {_EMBEDDING_METHODS}, got {method!r}.")
+    if (
+        isinstance(max_points, bool)
+        or not isinstance(max_points, (int, np.integer))
+        or (max_points < 2)
+    ):
+        raise ValueError(f"max_points must be an integer >= 2, got {max_points!r}.")
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim < 2 or len(features) < 2:
+        raise ValueError(
+            f"features must be an N x D array with N >= 2 samples, got shape {features.shape}."
+        )
+    features = features.reshape(len(features), -1)
+    if features.shape[1] < 2:
+        raise ValueError(
+            f"features need at least 2 dimensions to map to 2, got {features.shape[1]}."
+        )
+    if not np.isfinite(features).all():
+        raise ValueError("features has NaN or infinite values; check the encoder's output.")
+    labels = np.asarray(labels)
+    if labels.shape != (len(features),):
+        raise ValueError(
+            f"labels must have shape ({len(features)},), one per feature row, got {labels.shape}."
+        )
+    if labels.dtype.kind not in "iu" or labels.min() < -1:
+        raise ValueError("labels must be integer class indices (-1 for unlabeled samples).")
+    n_classes = int(labels.max()) + 1
+    if class_names is None:
+        class_names = [str(index) for index in range(n_classes)]
+    class_names = [str(name) for name in class_names]
+    if len(class_names) < n_classes:
+        raise ValueError(
+            f"class_names has {len(class_names)} names but labels go up to {n_classes - 1}."
+        )
+
+    if method == "auto":
+        method = "umap" if importlib.util.find_spec("umap") is not None else "pca"
+    indices = _subsample(labels, max_points, random_state)
+    chosen, chosen_labels = features[indices], labels[indices]
+    explained = None
+    if method == "umap":
+        try:
+            import umap
+        except ImportError as error:
+            raise ValueError(
+                "method='umap' needs umap-learn, which is not installed (pip install "
+                "umap-learn); use method='pca' or 'auto'."
+            ) from error
+        coordinates = umap.UMAP(n_components=2, random_state=random_state).fit_transform(chosen)
+        axis_labels = ("UMAP 1", "UMAP 2")
+    else:
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=random_state)
+        coordinates = pca.fit_transform(chosen)
+        explained = [float(ratio) for ratio in pca.explained_variance_ratio_]
+        axis_labels = tuple(
+            f"PC{index + 1} ({ratio:.1%} of variance)" for index, ratio in enumerate(explained)
+        )
+
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(7.0, 5.2)
+        axes = figure.add_subplot()
+        unlabeled = chosen_labels == -1
+        if unlabeled.any():  # underneath, so the labeled classes stay visible
+            axes.scatter(
+                *coordinates[unlabeled].T,
+                s=4,
+                color="0.8",
+                alpha=0.5,
+                linewidths=0,
+                label="unlabeled",
+            )
+        colours = _class_colours(len(class_names))
+        for index, name in enumerate(class_names):
+            members = chosen_labels == index
+            if members.any():
+                axes.scatter(
+                    *coordinates[members].T,
+                    s=6,
+                    color=colours[index],
+                    alpha=0.7,
+                    linewidths=0,
+                    label=name,
+                )
+        axes.set_xlabel(axis_labels[0])
+        axes.set_ylabel(axis_labels[1])
+        axes.set_title(title or f"Encoder features, {method.upper()} ({len(indices)} points)")
+        if len(class_names) <= 20:
+            _legend_outside(axes, title="class")
+            for handle in axes.get_legend().legend_handles:  # legible, unlike the dots
+                handle.set_alpha(1.0)
+                handle.set_sizes([25])
+        _save(figure, path)
+    return {
+        "method": method,
+        "explained_variance_ratio": explained,
+        "n_points": len(indices),
+        "coordinates": _plain(coordinates),
+        "labels": [int(label) for label in chosen_labels],
+        "indices": [int(index) for index in indices],
+        "class_names": class_names,
+        "path": str(path),
+    }
+
+
 __all__ = [
     "DPI",
     "STYLE",
     "plot_accuracy_by_strategy",
     "plot_confusion_matrix",
+    "plot_feature_embedding",
     "plot_fraction_removed",
+    "plot_per_class_metrics",
+    "plot_reliability_diagram",
     "plot_self_training_rounds",
     "plot_training_curves",
 ]

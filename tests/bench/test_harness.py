@@ -269,3 +269,77 @@ def test_parallel_workers_run_every_cell_once(tmp_path):
     assert len(lines) == 6 and all(json.loads(line) for line in lines)
     with pytest.raises(ValueError, match="jobs"):
         run(config, tmp_path, verbose=0, jobs=0)
+
+
+def test_strategy_variants_parse_and_take_precedence():
+    from semisup.bench.config import parse_strategy, split_specs
+
+    assert parse_strategy("self_training") == ("self_training", {})
+    assert parse_strategy("self_training[weighting=calibrated, rounds=2]") == (
+        "self_training",
+        {"weighting": "calibrated", "rounds": 2},
+    )
+    assert split_specs("supervised,self_training[rounds=2,threshold=0.9],contrastive") == [
+        "supervised",
+        "self_training[rounds=2,threshold=0.9]",
+        "contrastive",
+    ]
+    for bad in ("self_training[rounds=2", "[rounds=2]", "self_training[rounds]"):
+        with pytest.raises(ValueError, match="param=value|NAME"):
+            parse_strategy(bad)
+    config = tiny_config(
+        strategies=["self_training", "self_training[rounds=3]"],
+        params={"epochs": 2, "self_training": {"rounds": 1, "confidence_threshold": 0.9}},
+    ).validate()
+    assert config.strategy_params("self_training")["rounds"] == 1
+    variant = config.strategy_params("self_training[rounds=3]")
+    assert variant["rounds"] == 3 and variant["confidence_threshold"] == 0.9 and variant["epochs"] == 2
+    with pytest.raises(ValueError, match=r"\['roundz'\] are not parameters of self_training"):
+        tiny_config(strategies=["self_training[roundz=3]"]).validate()
+
+
+@pytest.mark.parametrize("spec", ["labeled:0", "labeled:1.5", "holdout:0.1", "labeled:x"])
+def test_bad_validation_settings_fail_before_training(spec):
+    with pytest.raises(ValueError, match="validation"):
+        tiny_config(validation=spec).validate()
+
+
+def test_labeled_validation_variants_and_calibration_in_the_rows(tmp_path):
+    config = tiny_config(
+        strategies=["supervised", "self_training[weighting=calibrated]"],
+        filters=["none"],
+        validation="labeled:0.2",
+    )
+    rows = run(config, tmp_path, verbose=0, report=True)
+    assert [row["strategy"] for row in rows] == [
+        "supervised",
+        "self_training[weighting=calibrated]",
+    ]
+    for row in rows:
+        # 5 labels per class, one of each held out for validation
+        assert row["validation"] == "labeled:0.2" and row["n_validation"] == 10
+        assert row["n_labeled"] == 40
+        calibration = row["calibration"]
+        assert calibration["method"] == "validation" and calibration["temperature"] > 0
+        assert calibration["before"]["accuracy"] == calibration["after"]["accuracy"]
+        assert calibration["before"]["accuracy"] == pytest.approx(row["metrics"]["accuracy"])
+    assert rows[1]["params"]["weighting"] == "calibrated"
+    assert rows[1]["rounds"][0]["temperature"] is not None
+    report = (tmp_path / "report.md").read_text()
+    assert "self_training[weighting=calibrated]" in report and "**Calibration**" in report
+    assert list((tmp_path / "plots").glob("reliability_*.png"))
+
+
+def test_dataset_validation_needs_a_validation_split(tmp_path):
+    config = tiny_config(strategies=["supervised"], filters=["none"], validation="dataset")
+    with pytest.raises(ValueError, match="digits has no validation split"):
+        run(config, tmp_path, verbose=0, report=False)
+
+
+def test_hold_out_is_stratified_and_leaves_a_label_per_class():
+    from semisup.bench.runner import hold_out_labeled
+
+    y = np.array([0] * 10 + [1] * 2 + [2] * 1 + [-1] * 5)
+    held = hold_out_labeled(y, 0.3, seed=0)
+    assert sorted(np.bincount(y[held], minlength=3)) == [0, 1, 3]
+    assert np.array_equal(held, hold_out_labeled(y, 0.3, seed=0))
