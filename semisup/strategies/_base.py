@@ -16,6 +16,8 @@ from sklearn.utils.validation import check_is_fitted
 from semisup._progress import TqdmEpochs
 from semisup.data._validation import check_labels, images_to_float
 from semisup.encoders import build_encoder
+from semisup.heads import HEADS as FEATURE_HEADS
+from semisup.heads import feature_extractor, make_head
 
 UNLABELED = -1
 
@@ -478,3 +480,80 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.n_unlabeled_removed_ = int((~keep).sum())
         self.unlabeled_kept_ = keep
         return x_unlabeled[keep]
+
+
+class FrozenFeatureHeadMixin:
+    """Stage 2 of a pretraining strategy whose `head=` may also be a scikit-learn classifier.
+
+    Put it before `BaseStrategy` in the bases of a strategy with `head` and `fine_tune`
+    parameters, check with `_check_head()` and train stage 2 with `_fit_head_on(...)`:
+
+    - `head="linear"` or `"mlp"`: a Keras head trained with `_fit_classifier_on` (the encoder
+      frozen unless `fine_tune`); `head_` is None.
+    - a name in `semisup.heads.HEADS` (`"logistic"`, `"elm"`) or a scikit-learn classifier
+      instance with `predict_proba` (cloned; its `random_state`, when None, becomes the
+      strategy's): the frozen encoder's feature map of the labeled images, pooled by
+      `feature_pooling`, fits that head (`head_`); `model_` is then the Keras model from images
+      to those features and `predict_proba` runs it, then `head_.predict_proba`.
+      `history_["classifier"]` holds the head's training `accuracy` (and `val_accuracy` with
+      validation data) as one-entry lists; `jit_compiled_` has no entry for it (no Keras training
+      step) and early stopping does not apply.
+    """
+
+    #: how a scikit-learn head sees the encoder's feature map (`semisup.heads.POOLINGS`)
+    feature_pooling: str = "avg"
+
+    def _uses_feature_head(self) -> bool:
+        return not (isinstance(self.head, str) and self.head in HEADS)
+
+    def _check_head(self) -> None:
+        if not self._uses_feature_head():
+            return
+        if isinstance(self.head, str) and self.head not in FEATURE_HEADS:
+            raise ValueError(
+                f"head must be one of {HEADS + tuple(sorted(FEATURE_HEADS))} or a scikit-learn "
+                f"classifier instance with predict_proba, got {self.head!r}."
+            )
+        make_head(self.head)  # a clear error for anything that is not a usable classifier
+        if self.fine_tune:
+            raise ValueError(
+                "fine_tune=True trains the encoder through the head, which a scikit-learn head "
+                f"(head={self.head!r}) cannot do. Use head='linear' or head='mlp' to fine-tune, "
+                "or fine_tune=False."
+            )
+
+    def _fit_head_on(self, encoder, x_labeled, y_labeled, validation) -> None:
+        """Train stage 2 on the labeled images with `self.head`; sets `model_` and `head_`."""
+        if not self._uses_feature_head():
+            self.head_ = None
+            self._fit_classifier_on(
+                encoder, x_labeled, y_labeled, validation, head=self.head, fine_tune=self.fine_tune
+            )
+            return
+        encoder.trainable = False
+        extractor = feature_extractor(encoder, self.input_shape_, pooling=self.feature_pooling)
+        features = extractor.predict(x_labeled, batch_size=self.prediction_batch_size, verbose=0)
+        head = make_head(self.head, random_state=self.random_state)
+        head.fit(features, y_labeled)
+        record = {"accuracy": [float(head.score(features, y_labeled))]}
+        if validation is not None:
+            x_val, y_val = validation
+            x_val = extractor.predict(x_val, batch_size=self.prediction_batch_size, verbose=0)
+            record["val_accuracy"] = [float(head.score(x_val, y_val))]
+        self.history_["classifier"] = record
+        self.images_seen_ = getattr(self, "images_seen_", 0) + len(x_labeled)  # one encoder pass
+        self.head_ = head
+        self._set_model(extractor, encoder)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, N x n_classes, columns in the order of `classes_`."""
+        if getattr(self, "head_", None) is None:
+            return super().predict_proba(X)
+        x = images_to_float(X, name="X")
+        if tuple(x.shape[1:]) != self.input_shape_:
+            raise ValueError(
+                f"X has images of shape {tuple(x.shape[1:])}, but this model was fitted on "
+                f"{self.input_shape_}."
+            )
+        features = self.model_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        return np.asarray(self.head_.predict_proba(features), dtype=np.float64)

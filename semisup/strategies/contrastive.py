@@ -42,7 +42,7 @@ import numpy as np
 from keras import layers, ops
 
 from semisup.augmentation import Augmenter
-from semisup.strategies._base import HEADS, BaseStrategy
+from semisup.strategies._base import BaseStrategy, FrozenFeatureHeadMixin
 
 LOSSES = ("barlow", "ntxent")
 #: The views' augmentation: SimCLR's recipe for small images (random resized crop, flip, colour
@@ -242,7 +242,7 @@ class TwoViewPretrainer(keras.Model):
 
 
 # ---------------------------------------------------------------------------- the strategy
-class ContrastivePretraining(BaseStrategy):
+class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
     """Pretrain the encoder on two augmented views of every image, then fit a classifier on it.
 
     Stage 1 (`pretrain_epochs` over labeled + unlabeled images): Barlow Twins (`loss="barlow"`,
@@ -250,7 +250,9 @@ class ContrastivePretraining(BaseStrategy):
     features, views made inside the compiled step. Stage 2 (`epochs` over the labeled images):
     seed 001's head (`head="linear"`: max-pool, flatten, dense logits) or its dense head
     (`head="mlp"`: flatten, Dense 1024-256-128 ReLU, logits) on the encoder, which stays frozen
-    unless `fine_tune=True`. After `fit`, `collapse_report_` says whether the learned embedding
+    unless `fine_tune=True`; or a scikit-learn head (`head="logistic"`, `"elm"` or a classifier
+    instance) fitted on the frozen encoder's globally average-pooled features, as the projector
+    saw them in stage 1. After `fit`, `collapse_report_` says whether the learned embedding
     still varies from image to image, `history_["pretrain"]` holds the pretraining loss and
     `embedding_std`, and `pretrain_model_` is the pretraining model.
 
@@ -271,9 +273,12 @@ class ContrastivePretraining(BaseStrategy):
         lambda_offdiagonal: Barlow Twins' off-diagonal weight, >= 0. The default 5e-3 is the
             paper's; see `barlow_twins_loss` for why it still fits the smaller projector.
         temperature: NT-Xent temperature, > 0 (0.5: SimCLR's best on CIFAR-10).
-        head: `"linear"` or `"mlp"`, see above.
+        head: `"linear"` or `"mlp"`, see above; or `"logistic"` / `"elm"` (`semisup.heads`), or
+            any scikit-learn classifier instance with `predict_proba` (cloned), fitted on the
+            pooled features of the frozen encoder; then `head_` is the fitted head and `model_`
+            maps images to those features (see `FrozenFeatureHeadMixin`).
         fine_tune: also train the encoder in stage 2 (False: frozen, the linear-evaluation
-            protocol of both papers).
+            protocol of both papers); Keras heads only, a ValueError with a scikit-learn head.
         augmentation: None, or a dict of `semisup.augmentation.Augmenter` arguments that replace
             `DEFAULT_AUGMENTATION` entries (e.g. `{"crop_area_range": None, "translation": 0.125}`
             for flips, shifts and colour only).
@@ -358,9 +363,7 @@ class ContrastivePretraining(BaseStrategy):
             self._pretrain(all_images, rng)
         self.collapse_report_ = self._collapse_report(all_images, rng)
 
-        self._fit_classifier_on(
-            encoder, x_labeled, y_labeled, validation, head=self.head, fine_tune=self.fine_tune
-        )
+        self._fit_head_on(encoder, x_labeled, y_labeled, validation)
 
     def _build_pretrainer(self, encoder):
         feature_channels = encoder.output_shape[-1]
@@ -441,8 +444,6 @@ class ContrastivePretraining(BaseStrategy):
         super()._check_parameters()
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}.")
         if not _is_int(self.pretrain_epochs) or self.pretrain_epochs < 0:
             raise ValueError(
                 "pretrain_epochs must be a non-negative integer (0 skips pretraining), got "
@@ -477,6 +478,7 @@ class ContrastivePretraining(BaseStrategy):
             raise ValueError(f"temperature must be a number > 0, got {self.temperature!r}.")
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TypeError(f"fine_tune must be True or False, got {self.fine_tune!r}.")
+        self._check_head()
         if self.augmentation is not None and not isinstance(self.augmentation, dict):
             raise TypeError(
                 "augmentation must be None or a dict of semisup.augmentation.Augmenter "

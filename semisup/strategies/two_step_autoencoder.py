@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from semisup.encoders import resolve
-from semisup.strategies._base import HEADS, BaseStrategy
+from semisup.strategies._base import BaseStrategy, FrozenFeatureHeadMixin
 
 
 def build_autoencoder(encoder: keras.Model, decoder: keras.Model, input_shape) -> keras.Model:
@@ -30,19 +30,26 @@ def check_decoder(decoder: keras.Model, encoder: keras.Model, input_shape) -> ke
     return decoder
 
 
-class TwoStepAutoencoder(BaseStrategy):
+class TwoStepAutoencoder(FrozenFeatureHeadMixin, BaseStrategy):
     """Train a convolutional autoencoder on every image, then a classifier on its encoder.
 
     Step 1 trains the shared encoder and its mirrored, Dense-free decoder to reconstruct labeled
     and unlabeled images (mean squared error). Step 2 puts a classification head on the encoder
-    and trains it on the labeled images, with the encoder frozen unless `fine_tune=True`.
+    and trains it on the labeled images, with the encoder frozen unless `fine_tune=True`; or,
+    with a scikit-learn head, fits it on the frozen encoder's flattened feature maps.
 
     Args:
         pretrain_epochs: autoencoder epochs (seed 001: 50).
         pretrain_batch_size: autoencoder batch size (seed 001: 128).
         head: `"mlp"`: seed 001's two-step head (flatten, dense 1024-256-128, logits);
-            `"linear"`: the supervised baseline's head (max-pool, flatten, logits).
-        fine_tune: also train the encoder in step 2.
+            `"linear"`: the supervised baseline's head (max-pool, flatten, logits);
+            `"logistic"` or `"elm"` (`semisup.heads`), or any scikit-learn classifier instance
+            with `predict_proba` (cloned): fitted on the frozen encoder's feature maps of the
+            labeled images, flattened as the Keras heads flatten them; then `head_` is the
+            fitted head and `model_` maps images to those features (see
+            `FrozenFeatureHeadMixin`).
+        fine_tune: also train the encoder in step 2 (Keras heads only; a ValueError with a
+            scikit-learn head).
         Other parameters: see `BaseStrategy`; `epochs` and `batch_size` are step 2's.
 
     Example:
@@ -91,11 +98,13 @@ class TwoStepAutoencoder(BaseStrategy):
         self.head = head
         self.fine_tune = fine_tune
 
+    #: a scikit-learn head sees every position of the map, as seed 001's flattening heads do
+    feature_pooling = "flatten"
+
     def _check_parameters(self):
         super()._check_parameters()
         self._check_positive_integers("pretrain_epochs", "pretrain_batch_size")
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}.")
+        self._check_head()
 
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):
         encoder = self._build_encoder()
@@ -116,6 +125,4 @@ class TwoStepAutoencoder(BaseStrategy):
         )
         self.autoencoder_ = autoencoder
 
-        self._fit_classifier_on(
-            encoder, x_labeled, y_labeled, validation, head=self.head, fine_tune=self.fine_tune
-        )
+        self._fit_head_on(encoder, x_labeled, y_labeled, validation)
