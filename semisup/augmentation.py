@@ -510,18 +510,513 @@ class Augmenter(keras.layers.Layer):
         return config
 
 
+# ---------------------------------------------------------------------------- FixMatch's views
+#: The operations of `rand_augment` and the range each one's magnitude is drawn from, uniformly,
+#: per image: FixMatch's RandAugment (Sohn et al., 2020, Table 12). Factors of 1 would leave an
+#: image as it is, so brightness, colour, contrast and sharpness only ever weaken it; posterize
+#: keeps 4 to 8 bits, solarize's threshold is a value in [0, 1], rotate is in degrees, shears are
+#: slopes and translations fractions of the side.
+RAND_AUGMENT_RANGES = {
+    "identity": (0.0, 0.0),
+    "autocontrast": (0.0, 0.0),
+    "equalize": (0.0, 0.0),
+    "brightness": (0.05, 0.95),
+    "color": (0.05, 0.95),
+    "contrast": (0.05, 0.95),
+    "sharpness": (0.05, 0.95),
+    "posterize": (4.0, 8.0),
+    "solarize": (0.0, 1.0),
+    "rotate": (-30.0, 30.0),
+    "shear_x": (-0.3, 0.3),
+    "shear_y": (-0.3, 0.3),
+    "translate_x": (-0.3, 0.3),
+    "translate_y": (-0.3, 0.3),
+}
+RAND_AUGMENT_OPERATIONS = tuple(RAND_AUGMENT_RANGES)
+_GEOMETRIC_OPERATIONS = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
+#: PIL's SMOOTH filter, the "degenerate" image that PIL's sharpness enhancer blends with.
+_SMOOTH_KERNEL = ((1.0, 1.0, 1.0), (1.0, 5.0, 1.0), (1.0, 1.0, 1.0))
+
+
+def _as_seed_generator(seed):
+    """A function that draws several times needs a generator: an int seed repeats its draws.
+
+    Inside a compiled function pass a `keras.random.SeedGenerator` (creating one makes a variable).
+    """
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed
+    return keras.random.SeedGenerator(seed)
+
+
+def _per_image(values):
+    """Scalars stay scalars; one value per image (N,) becomes N x 1 x 1 x 1."""
+    values = ops.convert_to_tensor(values)
+    return values if len(values.shape) == 0 else ops.reshape(values, (-1, 1, 1, 1))
+
+
+def solarize(images, threshold):
+    """Invert every value at or above `threshold`: `v -> 1 - v` (PIL's solarize on [0, 1]).
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        threshold: a scalar or one value per image (N,), in [0, 1]; 1 inverts only white.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+    """
+    images = ops.convert_to_tensor(images)
+    return ops.where(images >= _per_image(threshold), 1.0 - images, images)
+
+
+def posterize(images, bits):
+    """Keep the `bits` most significant bits of each value's 8-bit code (PIL's posterize).
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        bits: a scalar or one value per image (N,), whole numbers in 1..8; 8 only rounds each
+            value to the nearest of the 256 8-bit levels.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> out = posterize(np.array([[[[200 / 255]]]], "float32"), 4)
+        >>> round(float(np.asarray(out).squeeze()) * 255)  # 200 = 0b11001000 -> 0b11000000
+        192
+    """
+    images = ops.convert_to_tensor(images)
+    step = ops.power(2.0, 8.0 - ops.cast(_per_image(bits), _dtype(images)))
+    codes = ops.round(ops.clip(images, 0.0, 1.0) * 255.0)
+    return ops.floor(codes / step) * step / 255.0
+
+
+def autocontrast(images):
+    """Stretch each channel of each image to span [0, 1] (PIL's autocontrast, no cut-off).
+
+    A channel that holds one value only is left as it is.
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+    """
+    images = ops.convert_to_tensor(images)
+    low = ops.min(images, axis=(1, 2), keepdims=True)
+    spread = ops.max(images, axis=(1, 2), keepdims=True) - low
+    stretched = (images - low) / ops.where(spread > 0, spread, 1.0)
+    return ops.clip(ops.where(spread > 0, stretched, images), 0.0, 1.0)
+
+
+def equalize(images):
+    """Equalise the histogram of each channel of each image over its 256 8-bit levels.
+
+    The rule of PIL's and torchvision's `equalize`: with `step = (pixels - count of the highest
+    level present) // 255`, level `l` maps to `(pixels below l + step // 2) // step`, and an
+    image with `step == 0` (nearly constant) is left as it is. The histograms come from one
+    `segment_sum` over the batch (O(pixels), no per-image loop), so the batch size must be
+    static (it is inside a training step).
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1] (multiples of 1/255 where changed).
+    """
+    images = ops.convert_to_tensor(images)
+    count, height, width, channels = images.shape
+    if count is None:
+        raise ValueError("equalize needs a batch of static size; got a batch of unknown size.")
+    pixels, rows = height * width, count * channels
+    dtype = _dtype(images)
+    # one row per (image, channel), holding its pixels' 8-bit codes
+    flat = ops.reshape(ops.transpose(images, (0, 3, 1, 2)), (rows, pixels))
+    codes = ops.cast(ops.round(ops.clip(flat, 0.0, 1.0) * 255.0), "int32")
+    segments = codes + ops.arange(rows, dtype="int32")[:, None] * 256
+    histogram = ops.segment_sum(
+        ops.ones((rows * pixels,), dtype=dtype),
+        ops.reshape(segments, (-1,)),
+        num_segments=rows * 256,
+    )
+    histogram = ops.reshape(histogram, (rows, 256))
+    top_count = ops.take_along_axis(histogram, ops.max(codes, axis=1, keepdims=True), axis=1)
+    step = ops.floor((pixels - top_count) / 255.0)
+    below = ops.cumsum(histogram, axis=1) - histogram
+    lookup = ops.floor((below + ops.floor(step / 2.0)) / ops.maximum(step, 1.0))
+    equalized = ops.take_along_axis(ops.clip(lookup, 0.0, 255.0), codes, axis=1) / 255.0
+    flat = ops.where(step > 0, equalized, flat)
+    return ops.transpose(ops.reshape(flat, (count, channels, height, width)), (0, 2, 3, 1))
+
+
+def adjust_sharpness(images, factor):
+    """Blend each image with its smoothed copy (PIL's sharpness enhancer).
+
+    `out = smooth + factor * (image - smooth)`, where `smooth` is the image under PIL's 3 x 3
+    SMOOTH filter with the border pixels kept: 0 blurs, 1 keeps the image, above 1 sharpens.
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        factor: a scalar, or one value per image broadcastable to N x 1 x 1 x 1.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+    """
+    images = ops.convert_to_tensor(images)
+    height, width = images.shape[1], images.shape[2]
+    padded = ops.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    smooth = 0.0
+    for row, weights in enumerate(_SMOOTH_KERNEL):
+        for column, weight in enumerate(weights):
+            smooth = smooth + weight * padded[:, row : row + height, column : column + width, :]
+    smooth = smooth / sum(map(sum, _SMOOTH_KERNEL))
+    rows = ops.arange(height)[None, :, None, None]
+    columns = ops.arange(width)[None, None, :, None]
+    interior = (rows > 0) & (rows < height - 1) & (columns > 0) & (columns < width - 1)
+    smooth = ops.where(interior, smooth, images)
+    return ops.clip(smooth + factor * (images - smooth), 0.0, 1.0)
+
+
+def _bilinear_sample(images, columns, rows, fill_value):
+    """`out[n, i, j]` = the input of image n at (rows[n, i, j], columns[n, i, j]), interpolated
+    bilinearly between its four neighbours; neighbours outside the image count as `fill_value`.
+
+    The same rule as `keras.ops.image.affine_transform` (bilinear, constant fill), written with
+    four gathers: that op measured 8x slower for a batch of 448 32 x 32 images on a CPU under JAX
+    (0.18 s against 0.02 s), and TensorFlow runs it through a kernel XLA may not compile.
+    """
+    count, height, width, channels = images.shape
+    count = _batch_size(images) if count is None else count
+    pixels = height * width
+    flat = ops.reshape(images, (count, pixels, channels))
+    left, top = ops.floor(columns), ops.floor(rows)
+    weight_x = ops.reshape(columns - left, (count, pixels, 1))
+    weight_y = ops.reshape(rows - top, (count, pixels, 1))
+
+    def tap(row, column):
+        inside = (column >= 0) & (column <= width - 1) & (row >= 0) & (row <= height - 1)
+        index = ops.clip(row, 0, height - 1) * width + ops.clip(column, 0, width - 1)
+        index = ops.reshape(ops.cast(index, "int32"), (count, pixels, 1))
+        values = ops.take_along_axis(flat, index, axis=1)
+        return ops.where(ops.reshape(inside, (count, pixels, 1)), values, fill_value)
+
+    out = (
+        tap(top, left) * (1.0 - weight_x) * (1.0 - weight_y)
+        + tap(top, left + 1.0) * weight_x * (1.0 - weight_y)
+        + tap(top + 1.0, left) * (1.0 - weight_x) * weight_y
+        + tap(top + 1.0, left + 1.0) * weight_x * weight_y
+    )
+    return ops.reshape(out, (count, height, width, channels))
+
+
+def affine_transforms(
+    height, width, rotation=0.0, shear_x=0.0, shear_y=0.0, translate_x=0.0, translate_y=0.0
+):
+    """The N x 8 transforms (`keras.ops.image.affine_transform`'s convention) of `affine`.
+
+    Row n `[a0, a1, a2, b0, b1, b2, 0, 0]` maps the output pixel (x, y) to the input point
+    `(a0 x + a1 y + a2, b0 x + b1 y + b2)`. Each argument after the sides is a scalar or one value
+    per image, all of one length N (scalars give N = 1).
+    """
+    values = [
+        ops.cast(ops.convert_to_tensor(value), "float32")
+        for value in (rotation, shear_x, shear_y, translate_x, translate_y)
+    ]
+    count = max([1] + [value.shape[0] for value in values if len(value.shape)])
+    rotation, shear_x, shear_y, translate_x, translate_y = [
+        ops.broadcast_to(value, (count,)) for value in values
+    ]
+    angle = rotation * (math.pi / 180.0)
+    cos, sin = ops.cos(angle), ops.sin(angle)
+    # A = S R with R = [[cos, sin], [-sin, cos]] and S = [[1, shear_x], [shear_y, 1]]
+    a00, a01 = cos - shear_x * sin, sin + shear_x * cos
+    a10, a11 = shear_y * cos - sin, shear_y * sin + cos
+    centre_x, centre_y = (width - 1) / 2.0, (height - 1) / 2.0
+    offset_x = centre_x - a00 * centre_x - a01 * centre_y - translate_x * width
+    offset_y = centre_y - a10 * centre_x - a11 * centre_y - translate_y * height
+    zeros = ops.zeros_like(a00)
+    return ops.stack([a00, a01, offset_x, a10, a11, offset_y, zeros, zeros], axis=1)
+
+
+def affine(
+    images,
+    rotation=0.0,
+    shear_x=0.0,
+    shear_y=0.0,
+    translate_x=0.0,
+    translate_y=0.0,
+    fill_value=0.5,
+):
+    """Rotate, shear and translate each image about its centre (bilinear, constant fill).
+
+    Each argument is a scalar or one value per image (N,). The output pixel at offset `(u, v)`
+    from the centre reads the input at `S R (u, v) + centre - (translate_x W, translate_y H)`,
+    with `R` the rotation by `rotation` degrees and `S = [[1, shear_x], [shear_y, 1]]`: the
+    transforms of `affine_transforms`, applied as `keras.ops.image.affine_transform` would
+    (bilinear, constant fill) but with gathers, which are faster and compile on every backend.
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        rotation: degrees.
+        shear_x: horizontal shear (x moves by `shear_x` pixels per row from the centre).
+        shear_y: vertical shear.
+        translate_x: shift to the right, as a fraction of the width.
+        translate_y: shift down, as a fraction of the height.
+        fill_value: the value of pixels that come from outside the image (0.5: gray, as
+            FixMatch's implementations fill).
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.arange(4, dtype="float32").reshape(1, 1, 4, 1) / 4
+        >>> np.asarray(affine(images, translate_x=0.25, fill_value=0.0))[0, 0, :, 0].tolist()
+        [0.0, 0.0, 0.25, 0.5]
+    """
+    images = ops.convert_to_tensor(images)
+    height, width = images.shape[1], images.shape[2]
+    transforms = affine_transforms(
+        height, width, rotation, shear_x, shear_y, translate_x, translate_y
+    )
+    columns = ops.arange(width, dtype="float32")[None, None, :]
+    rows = ops.arange(height, dtype="float32")[None, :, None]
+
+    def coefficient(index):
+        return transforms[:, index][:, None, None]
+
+    grid = (_batch_size(images), height, width)  # scalar arguments hold for every image
+    source_columns = ops.broadcast_to(
+        coefficient(0) * columns + coefficient(1) * rows + coefficient(2), grid
+    )
+    source_rows = ops.broadcast_to(
+        coefficient(3) * columns + coefficient(4) * rows + coefficient(5), grid
+    )
+    warped = _bilinear_sample(
+        ops.cast(images, "float32"), source_columns, source_rows, float(fill_value)
+    )
+    return ops.clip(ops.cast(warped, _dtype(images)), 0.0, 1.0)
+
+
+def random_cutout(images, max_fraction=0.5, fill_value=0.5, seed=None):
+    """Fill a random rectangle of each image with `fill_value` (Cutout, DeVries & Taylor, 2017).
+
+    Its sides are one fraction, uniform in `[0, max_fraction]` per image, of the image's height
+    and width (a square on square images); its centre is uniform over the image, and it is clipped
+    at the border, as in FixMatch's strong augmentation.
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        max_fraction: largest side as a fraction of the image's, in [0, 1]; 0 turns it off.
+        fill_value: the value of the cut-out pixels (0.5: gray).
+        seed: a `keras.random.SeedGenerator`, an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype.
+    """
+    _check_probability("max_fraction", max_fraction)
+    images = ops.convert_to_tensor(images)
+    if max_fraction == 0:
+        return images
+    seed = _as_seed_generator(seed)
+    height, width = images.shape[1], images.shape[2]
+    batch = (_batch_size(images),)
+    fraction = keras.random.uniform(batch, 0.0, max_fraction, seed=seed)
+    centre_y = keras.random.uniform(batch, 0.0, float(height), seed=seed)
+    centre_x = keras.random.uniform(batch, 0.0, float(width), seed=seed)
+    # pixel i covers [i, i + 1); it is cut out when its centre falls inside the rectangle
+    rows = ops.arange(height, dtype="float32")[None, :] + 0.5
+    columns = ops.arange(width, dtype="float32")[None, :] + 0.5
+    inside_rows = ops.abs(rows - centre_y[:, None]) < (fraction * height / 2.0)[:, None]
+    inside_columns = ops.abs(columns - centre_x[:, None]) < (fraction * width / 2.0)[:, None]
+    inside = inside_rows[:, :, None, None] & inside_columns[:, None, :, None]
+    return ops.where(inside, ops.cast(fill_value, _dtype(images)), images)
+
+
+def _rand_augment_round(images, operations, fill_value, seed):
+    """Apply one operation per image, chosen uniformly from `operations`, at a random magnitude.
+
+    Every operation is computed for the whole batch and each image keeps its chosen one (ops.where),
+    so nothing loops over images; the geometric ones share one `affine` call.
+    """
+    batch = (_batch_size(images),)
+    choice = keras.random.randint(batch, 0, len(operations), seed=seed)
+    level = keras.random.uniform(batch, dtype=_dtype(images), seed=seed)
+
+    def chosen(name):
+        return ops.equal(choice, operations.index(name))
+
+    def magnitude(name):
+        low, high = RAND_AUGMENT_RANGES[name]
+        if name == "posterize":  # whole bits, low..high
+            return ops.minimum(ops.floor(low + level * (high - low + 1.0)), high)
+        return low + level * (high - low)
+
+    colour_operations = {
+        "autocontrast": lambda x, _: autocontrast(x),
+        "equalize": lambda x, _: equalize(x),
+        "brightness": adjust_brightness,
+        "color": adjust_saturation if images.shape[-1] == 3 else (lambda x, _: x),
+        "contrast": adjust_contrast,
+        "sharpness": adjust_sharpness,
+        "posterize": lambda x, bits: posterize(x, ops.reshape(bits, (-1,))),
+        "solarize": lambda x, threshold: solarize(x, ops.reshape(threshold, (-1,))),
+    }
+    out = images
+    geometric = [name for name in operations if name in _GEOMETRIC_OPERATIONS]
+    if geometric:
+        parameters = {
+            name: ops.where(chosen(name), magnitude(name), 0.0) if name in geometric else 0.0
+            for name in _GEOMETRIC_OPERATIONS
+        }
+        warped = affine(images, *(parameters[name] for name in _GEOMETRIC_OPERATIONS), fill_value)
+        any_geometric = ops.any(ops.stack([chosen(name) for name in geometric]), axis=0)
+        out = ops.where(_per_image(any_geometric), warped, out)
+    for name in operations:
+        if name in colour_operations:
+            candidate = colour_operations[name](images, _per_image(magnitude(name)))
+            out = ops.where(_per_image(chosen(name)), candidate, out)
+    return out
+
+
+def _check_operations(operations):
+    operations = tuple(operations)
+    unknown = [name for name in operations if name not in RAND_AUGMENT_RANGES]
+    if not operations or unknown or len(set(operations)) != len(operations):
+        raise ValueError(
+            "operations must be a non-empty sequence of distinct names from "
+            f"{RAND_AUGMENT_OPERATIONS}, got {operations!r}."
+        )
+    return operations
+
+
+def rand_augment(
+    images, num_operations=2, operations=RAND_AUGMENT_OPERATIONS, fill_value=0.5, seed=None
+):
+    """FixMatch's RandAugment: `num_operations` random operations per image, random magnitudes.
+
+    Each round chooses, for every image independently, one operation uniformly from `operations`
+    and a magnitude uniformly from its range in `RAND_AUGMENT_RANGES` (FixMatch's variant of
+    RandAugment, Sohn et al., 2020: no global magnitude). The choice is vectorised: every
+    operation runs on the whole batch and each image keeps its own, so it compiles with static
+    shapes and no per-image loop. "color" leaves 1-channel images as they are.
+
+    Args:
+        images: N x H x W x C floats in [0, 1], N static (see `equalize`).
+        num_operations: operations applied in turn to each image (FixMatch: 2).
+        operations: the names to choose from, a subset of `RAND_AUGMENT_OPERATIONS`.
+        fill_value: fill of the pixels the geometric operations bring in from outside.
+        seed: a `keras.random.SeedGenerator` (inside compiled code), an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 32, 32, 3)).astype("float32")
+        >>> tuple(rand_augment(images, seed=0).shape)
+        (4, 32, 32, 3)
+    """
+    operations = _check_operations(operations)
+    if (
+        not isinstance(num_operations, int)
+        or isinstance(num_operations, bool)
+        or num_operations < 0
+    ):
+        raise ValueError(f"num_operations must be an integer >= 0, got {num_operations!r}.")
+    images = ops.convert_to_tensor(images)
+    seed = _as_seed_generator(seed)
+    for _ in range(num_operations):
+        images = _rand_augment_round(images, operations, fill_value, seed)
+    return images
+
+
+def weak_augment(images, horizontal_flip=True, translation=0.125, padding="reflect", seed=None):
+    """FixMatch's weak augmentation: a random horizontal flip, then a random translation.
+
+    Args:
+        images: N x H x W x C floats in [0, 1].
+        horizontal_flip: mirror half the images; turn it off where mirroring changes the class
+            (digits, text).
+        translation: largest shift as a fraction of the side (FixMatch: 12.5%); 0 turns it off.
+        padding: fill of the uncovered border (see `translate`; FixMatch: `"reflect"`).
+        seed: a `keras.random.SeedGenerator` (inside compiled code), an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+    """
+    _check_strength("translation", translation)
+    images = ops.convert_to_tensor(images)
+    seed = _as_seed_generator(seed)
+    if horizontal_flip:
+        images = random_flip_left_right(images, seed=seed)
+    if translation > 0:
+        images = random_translate(images, translation, padding, seed=seed)
+    return images
+
+
+def strong_augment(
+    images,
+    horizontal_flip=True,
+    translation=0.125,
+    padding="reflect",
+    num_operations=2,
+    operations=RAND_AUGMENT_OPERATIONS,
+    cutout=0.5,
+    fill_value=0.5,
+    seed=None,
+):
+    """FixMatch's strong augmentation: the weak one, then `rand_augment`, then Cutout.
+
+    Args:
+        images: N x H x W x C floats in [0, 1], N static.
+        horizontal_flip, translation, padding: the weak augmentation (see `weak_augment`).
+        num_operations, operations: RandAugment's (see `rand_augment`; FixMatch: 2 of all 14).
+        cutout: largest Cutout side as a fraction of the image's (FixMatch: 0.5); 0 turns it off.
+        fill_value: fill of Cutout and of the pixels the geometric operations bring in.
+        seed: a `keras.random.SeedGenerator` (inside compiled code), an int, or None.
+
+    Returns:
+        A batch of the same shape and dtype, values in [0, 1].
+
+    Example:
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 32, 32, 1)).astype("float32")
+        >>> out = np.asarray(strong_augment(images, horizontal_flip=False, seed=0))
+        >>> out.shape, bool(out.min() >= 0 and out.max() <= 1)
+        ((4, 32, 32, 1), True)
+    """
+    seed = _as_seed_generator(seed)
+    images = weak_augment(images, horizontal_flip, translation, padding, seed=seed)
+    images = rand_augment(images, num_operations, operations, fill_value, seed=seed)
+    return random_cutout(images, cutout, fill_value, seed=seed)
+
+
 __all__ = [
     "PADDING_MODES",
+    "RAND_AUGMENT_OPERATIONS",
+    "RAND_AUGMENT_RANGES",
     "Augmenter",
     "adjust_brightness",
     "adjust_contrast",
     "adjust_saturation",
+    "adjust_sharpness",
+    "affine",
+    "affine_transforms",
+    "autocontrast",
+    "equalize",
     "flip_left_right",
+    "posterize",
+    "rand_augment",
     "random_color_jitter",
+    "random_cutout",
     "random_flip_left_right",
     "random_grayscale",
     "random_resized_crop",
     "random_translate",
+    "solarize",
+    "strong_augment",
     "translate",
     "translation_pixels",
+    "weak_augment",
 ]

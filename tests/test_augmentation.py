@@ -223,3 +223,199 @@ def test_jax_jit_compiles_the_augmenter_with_its_seed_state():
     assert first.shape == images.shape
     assert not np.allclose(np.asarray(first), np.asarray(second))
     assert 0.0 <= float(first.min()) and float(first.max()) <= 1.0
+
+
+# ---------------------------------------------------------------------------- FixMatch's views
+def as_codes(images):
+    return np.round(np.asarray(images) * 255).astype(int)
+
+
+def pil_apply(images, operation):
+    """A PIL reference, image by image, on the 8-bit codes of float images."""
+    from PIL import Image
+
+    out = []
+    for image in as_codes(images).astype(np.uint8):
+        squeeze = image.shape[-1] == 1
+        result = np.asarray(operation(Image.fromarray(image[..., 0] if squeeze else image)))
+        out.append(result[..., None] if squeeze else result)
+    return np.stack(out).astype(int)
+
+
+def eight_bit_images(shape, seed=0):
+    # skewed 8-bit images, so equalisation and autocontrast have work to do
+    codes = (np.random.default_rng(seed).random(shape) ** 2 * 200 + 20).astype(np.uint8)
+    return codes.astype("float32") / np.float32(255)
+
+
+VIEW_FUNCTIONS = {
+    "solarize": lambda x: augmentation.solarize(x, 0.5),
+    "posterize": lambda x: augmentation.posterize(x, 3),
+    "autocontrast": augmentation.autocontrast,
+    "equalize": augmentation.equalize,
+    "sharpness": lambda x: augmentation.adjust_sharpness(x, 0.2),
+    "affine": lambda x: augmentation.affine(x, 20.0, 0.2, -0.1, 0.1, -0.2),
+    "cutout": lambda x: augmentation.random_cutout(x, seed=1),
+    "rand_augment": lambda x: augmentation.rand_augment(x, seed=1),
+    "weak": lambda x: augmentation.weak_augment(x, seed=1),
+    "strong": lambda x: augmentation.strong_augment(x, seed=1),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", sorted(VIEW_FUNCTIONS))
+def test_view_functions_keep_shape_dtype_and_range(name, shape):
+    images = random_images(shape)
+    out = VIEW_FUNCTIONS[name](images)
+    assert tuple(out.shape) == shape
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    out = np.asarray(out)
+    assert np.all(np.isfinite(out))
+    assert out.min() >= 0.0 and out.max() <= 1.0
+
+
+@pytest.mark.parametrize("name", ["cutout", "rand_augment", "weak", "strong"])
+def test_random_views_repeat_with_a_seed_and_change_with_another(name):
+    images = random_images((8, 32, 32, 3))
+    function = {
+        "cutout": augmentation.random_cutout,
+        "rand_augment": augmentation.rand_augment,
+        "weak": augmentation.weak_augment,
+        "strong": augmentation.strong_augment,
+    }[name]
+    first = np.asarray(function(images, seed=4))
+    np.testing.assert_array_equal(np.asarray(function(images, seed=4)), first)
+    assert not np.array_equal(np.asarray(function(images, seed=5)), first)
+    generator = keras.random.SeedGenerator(4)  # a generator moves on: two calls, two views
+    assert not np.array_equal(
+        np.asarray(function(images, seed=generator)), np.asarray(function(images, seed=generator))
+    )
+
+
+def test_colour_operations_match_pil():
+    from PIL import ImageEnhance, ImageOps
+
+    for shape in [(3, 16, 12, 3), (2, 20, 20, 1)]:
+        images = eight_bit_images(shape)
+        checks = [
+            (augmentation.equalize(images), ImageOps.equalize, 0),
+            (augmentation.posterize(images, 3), lambda im: ImageOps.posterize(im, 3), 0),
+            (augmentation.solarize(images, 100 / 255), lambda im: ImageOps.solarize(im, 100), 0),
+            # PIL rounds in integers: one level apart at most
+            (augmentation.autocontrast(images), ImageOps.autocontrast, 1),
+            (
+                augmentation.adjust_sharpness(images, 0.3),
+                lambda im: ImageEnhance.Sharpness(im).enhance(0.3),
+                1,
+            ),
+        ]
+        for ours, reference, tolerance in checks:
+            difference = np.abs(as_codes(ours) - pil_apply(images, reference))
+            assert difference.max() <= tolerance
+
+
+def test_equalize_leaves_a_constant_image_alone():
+    images = np.full((2, 8, 8, 1), 0.4, dtype="float32")
+    np.testing.assert_array_equal(np.asarray(augmentation.equalize(images)), images)
+    np.testing.assert_array_equal(np.asarray(augmentation.autocontrast(images)), images)
+
+
+def test_affine_matches_keras_affine_transform_and_keeps_the_identity():
+    images = random_images((5, 20, 16, 3))
+    angles = np.array([0.0, 25.0, -30.0, 10.0, 0.0], "float32")
+    shear_x = np.array([0.0, 0.0, 0.2, -0.3, 0.0], "float32")
+    shift_y = np.array([0.0, 0.1, 0.0, -0.2, 0.3], "float32")
+    out = augmentation.affine(images, angles, shear_x, 0.0, 0.05, shift_y, fill_value=0.5)
+    transforms = augmentation.affine_transforms(20, 16, angles, shear_x, 0.0, 0.05, shift_y)
+    reference = keras.ops.image.affine_transform(
+        images, transforms, interpolation="bilinear", fill_mode="constant", fill_value=0.5
+    )
+    np.testing.assert_allclose(np.asarray(out), np.asarray(reference), atol=1e-4)
+    np.testing.assert_array_equal(np.asarray(augmentation.affine(images)), images)
+
+
+def test_affine_translation_by_whole_pixels_is_a_shift_with_fill():
+    images = random_images((2, 8, 10, 1))
+    out = np.asarray(augmentation.affine(images, translate_x=0.2, translate_y=-0.25, fill_value=0))
+    for image, result in zip(images, out):
+        np.testing.assert_allclose(result, shifted_with_zeros(image, -2, 2), atol=1e-6)
+
+
+def test_cutout_fills_one_rectangle_no_larger_than_allowed():
+    images = np.zeros((64, 32, 32, 1), dtype="float32")
+    out = np.asarray(augmentation.random_cutout(images, max_fraction=0.5, fill_value=1.0, seed=0))
+    areas = []
+    for result in out[..., 0]:
+        rows, columns = np.nonzero(result)
+        areas.append(len(rows))
+        if len(rows):
+            height, width = np.ptp(rows) + 1, np.ptp(columns) + 1
+            assert len(rows) == height * width  # one filled rectangle
+            assert height <= 17 and width <= 17
+    assert 0 < np.mean(areas) < 16 * 16 and len(set(areas)) > 5
+    np.testing.assert_array_equal(
+        np.asarray(augmentation.random_cutout(images, 0.0, seed=0)), images
+    )
+
+
+def test_rand_augment_chooses_per_image_without_a_loop():
+    # one image repeated: every copy gets its own operations and magnitudes
+    images = np.repeat(random_images((1, 16, 16, 3)), 32, axis=0)
+    out = np.asarray(augmentation.rand_augment(images, seed=2)).reshape(32, -1)
+    assert len({row.tobytes() for row in out}) > 16
+    identity = augmentation.rand_augment(images, operations=("identity",), seed=2)
+    np.testing.assert_array_equal(np.asarray(identity), images)
+    solarized = np.asarray(
+        augmentation.rand_augment(images, num_operations=1, operations=("solarize",), seed=2)
+    )
+    assert np.all(np.isclose(solarized, images) | np.isclose(solarized, 1.0 - images))
+    assert len({row.tobytes() for row in solarized.reshape(32, -1)}) > 8
+
+
+def test_rand_augment_ranges_are_fixmatchs():
+    assert set(augmentation.RAND_AUGMENT_OPERATIONS) == {
+        "identity", "autocontrast", "equalize", "brightness", "color", "contrast", "sharpness",
+        "posterize", "solarize", "rotate", "shear_x", "shear_y", "translate_x", "translate_y",
+    }  # fmt: skip
+    assert augmentation.RAND_AUGMENT_RANGES["rotate"] == (-30.0, 30.0)
+    assert augmentation.RAND_AUGMENT_RANGES["posterize"] == (4.0, 8.0)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda x: augmentation.rand_augment(x, operations=("blur",)), "operations"),
+        (lambda x: augmentation.rand_augment(x, operations=()), "operations"),
+        (lambda x: augmentation.rand_augment(x, num_operations=-1), "num_operations"),
+        (lambda x: augmentation.random_cutout(x, max_fraction=2), "max_fraction"),
+        (lambda x: augmentation.weak_augment(x, translation=-1), "translation"),
+    ],
+)
+def test_bad_view_parameters_are_named(call, name):
+    with pytest.raises(ValueError, match=name):
+        call(random_images((2, 16, 16, 3)))
+
+
+class StrongViews(keras.layers.Layer):
+    """FixMatch's strong augmentation as a layer, with its own seed generator."""
+
+    def __init__(self):
+        super().__init__()
+        self.seed_generator = keras.random.SeedGenerator(0)
+
+    def call(self, images, training=True):
+        return augmentation.strong_augment(images, seed=self.seed_generator)
+
+
+def test_a_model_with_the_strong_views_trains_compiled():
+    inputs = keras.Input((32, 32, 3), batch_size=8)
+    x = keras.layers.Flatten()(StrongViews()(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2)(x))
+    model.compile(
+        "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True
+    )
+    images = random_images((16, 32, 32, 3))
+    history = model.fit(images, np.arange(16) % 2, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.jit_compile is True
+    assert not model.run_eagerly

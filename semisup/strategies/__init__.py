@@ -12,8 +12,13 @@ Example:
 from __future__ import annotations
 
 from semisup.strategies._base import UNLABELED, BaseStrategy
+from semisup.strategies._consistency import ConsistencyStrategy
 from semisup.strategies.contrastive import ContrastivePretraining
+from semisup.strategies.fixmatch import FixMatch
+from semisup.strategies.mean_teacher import MeanTeacher
 from semisup.strategies.one_step_autoencoder import OneStepAutoencoder
+from semisup.strategies.pi_model import PiModel
+from semisup.strategies.pseudo_label import PseudoLabel
 from semisup.strategies.self_training import SelfTraining
 from semisup.strategies.supervised import Supervised
 from semisup.strategies.two_step_autoencoder import TwoStepAutoencoder
@@ -50,13 +55,22 @@ register("self_training", SelfTraining)
 register("two_step_autoencoder", TwoStepAutoencoder)
 register("one_step_autoencoder", OneStepAutoencoder)
 register("contrastive", ContrastivePretraining)
+register("fixmatch", FixMatch)
+register("mean_teacher", MeanTeacher)
+register("pseudo_label", PseudoLabel)
+register("pi_model", PiModel)
 
 __all__ = [
     "REGISTRY",
     "UNLABELED",
     "BaseStrategy",
+    "ConsistencyStrategy",
     "ContrastivePretraining",
+    "FixMatch",
+    "MeanTeacher",
     "OneStepAutoencoder",
+    "PiModel",
+    "PseudoLabel",
     "SelfTraining",
     "Supervised",
     "TwoStepAutoencoder",

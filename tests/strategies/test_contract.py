@@ -16,6 +16,11 @@ EXTRA_FAST = {
     "self_training": {"rounds": 1, "confidence_threshold": 0.5},
     "two_step_autoencoder": {"pretrain_epochs": 1, "pretrain_batch_size": 8},
     "contrastive": {"pretrain_epochs": 1, "pretrain_batch_size": 20, "projector_units": (32, 32)},
+    # the consistency methods train for a number of optimizer steps, not epochs
+    "fixmatch": {"steps": 4, "mu": 2},
+    "mean_teacher": {"steps": 4, "mu": 2},
+    "pseudo_label": {"steps": 4, "mu": 2},
+    "pi_model": {"steps": 4, "mu": 2},
 }
 
 
