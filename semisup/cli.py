@@ -128,6 +128,7 @@ def _bench(args) -> int:
         "encoder": args.encoder,
         "data_dir": args.data_dir,
         "validation": args.validation,
+        "time_limit_s": args.time_limit,
     }
     params = {}
     for item in args.set:
@@ -193,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--budgets", help="seed, all, k:N (N labels per class)")
     bench.add_argument("--seeds", help="e.g. 0,1,2")
     bench.add_argument("--encoder", help="registered encoder (default conv4)")
+    bench.add_argument(
+        "--time-limit",
+        type=float,
+        help="cap each cell's training at this many seconds of wall time (all its phases)",
+    )
     bench.add_argument(
         "--validation",
         help="validation data for fit(): none (default), dataset (its validation split), "

@@ -108,6 +108,8 @@ class BenchConfig:
     # e.g. FER2013's PublicTest); "labeled:F" (a stratified fraction F of the labeled images,
     # held out of training, the same for every strategy of a seed)
     validation: str = "none"
+    # a wall-clock cap on each cell's training (seconds, over all its phases); None: no cap
+    time_limit_s: float | None = None
 
     @classmethod
     def from_sources(
@@ -177,6 +179,11 @@ class BenchConfig:
         for spec in self.budgets:
             parse_budget(spec)
         parse_validation(self.validation)
+        limit = self.time_limit_s
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0
+        ):
+            raise ValueError(f"time_limit_s must be a positive number of seconds, got {limit!r}.")
         for seed in self.seeds:
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise ValueError(f"seeds must be integers, got {seed!r}.")

@@ -490,6 +490,37 @@ def _draw_accuracy(entries: list[dict], rows: list[dict], path: Path, caption: s
     )
 
 
+def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, caption: str):
+    points = [
+        entry
+        for entry in entries
+        if entry.get("accuracy_mean") is not None and (entry.get("fit_seconds_mean") or 0) > 0
+    ]
+    if not points:
+        return None
+    seconds_std = []
+    for entry in points:
+        times = [
+            row["fit_seconds"]
+            for row in rows
+            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+        ]
+        seconds_std.append(float(np.std(times, ddof=1)) if len(times) > 1 else None)
+    plots.plot_accuracy_vs_time(
+        [f"{entry['strategy']} / {entry['filter']}" for entry in points],
+        [entry["fit_seconds_mean"] for entry in points],
+        [entry["accuracy_mean"] for entry in points],
+        path,
+        seconds_std=seconds_std,
+        accuracy_std=[entry["accuracy_std"] for entry in points],
+        title=f"Test accuracy against training time\n{caption}",
+    )
+    return (
+        "**Accuracy against training time** (mean over seeds, error bars: std; wall time of the "
+        "fit on the device as it was shared, see the provenance section)"
+    )
+
+
 def _draw_training_curves(
     entries: list[dict], rows: list[dict], path: Path, caption: str
 ) -> str | None:
@@ -606,6 +637,11 @@ def _draw_self_training_rounds(
 _PLOTS = (
     # (file name prefix, draw function, what the report says when there is nothing to draw)
     ("accuracy", _draw_accuracy, "Accuracy plot: skipped, no accuracy."),
+    (
+        "accuracy_vs_time",
+        _draw_accuracy_vs_time,
+        "Accuracy against time: skipped, no row has a fit time.",
+    ),
     (
         "training_curves",
         _draw_training_curves,

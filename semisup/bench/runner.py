@@ -198,6 +198,38 @@ def _evaluate(full, y):
     return metrics, matrix
 
 
+def time_limit_callback(seconds: float):
+    """A Keras callback that ends training once `seconds` of wall time have passed since the
+    first `fit()` it saw. One instance serves every phase of a strategy, so a phase that starts
+    after the limit stops after its first step; its `stopped` attribute says whether it cut."""
+    import keras  # here, not at import: the report needs no Keras
+
+    class TimeLimit(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = float(seconds)
+            self.started = None
+            self.stopped = False
+
+        def on_train_begin(self, logs=None):
+            if self.started is None:
+                self.started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.perf_counter() - self.started > self.seconds:
+                self.model.stop_training = True
+                self.stopped = True
+
+    return TimeLimit()
+
+
+def _plain(value):
+    """`value` with numpy scalars and tuples turned into JSON's types."""
+    return json.loads(
+        json.dumps(value, default=lambda o: o.item() if hasattr(o, "item") else repr(o))
+    )
+
+
 def hold_out_labeled(y_reduced: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """Indices of a stratified `fraction` of the labeled images (y >= 0), at least one per class
     that has two or more, chosen by `seed` (the same for every strategy of that seed)."""
@@ -266,6 +298,10 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         verbose=verbose,
     )
     strategy.set_params(**config.strategy_params(cell["strategy"]))
+    time_limit = None
+    if config.time_limit_s is not None:
+        time_limit = time_limit_callback(config.time_limit_s)
+        strategy.set_params(callbacks=[*(strategy.callbacks or []), time_limit])
     checkpoint_dir = run_dir / "checkpoints" / hashlib.sha1(cell["cell_id"].encode()).hexdigest()
     strategy.enable_checkpoints(checkpoint_dir)
 
@@ -338,6 +374,9 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "pseudo_label_precision": precision,
         "collapse_report": getattr(strategy, "collapse_report_", None),
         "fit_seconds": round(seconds, 3),
+        "time_limit_s": config.time_limit_s,
+        "stopped_by_time_limit": bool(time_limit is not None and time_limit.stopped),
+        "training_length": _plain(getattr(strategy, "training_length_", None)),
         "images_seen": int(strategy.images_seen_),
         "images_per_second": round(strategy.images_seen_ / seconds, 1) if seconds else None,
         "jit_compiled": strategy.jit_compiled_,

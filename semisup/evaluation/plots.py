@@ -1025,10 +1025,97 @@ def plot_feature_embedding(
     }
 
 
+def plot_accuracy_vs_time(
+    labels: Sequence[str],
+    seconds: Sequence[float],
+    accuracy: Sequence[float],
+    path: str | os.PathLike,
+    *,
+    seconds_std: Sequence[float | None] | None = None,
+    accuracy_std: Sequence[float | None] | None = None,
+    title: str = "Test accuracy against training time",
+) -> dict:
+    """Test accuracy against training wall time, one point (with error bars) per run.
+
+    Args:
+        labels: a name per point, e.g. `"fixmatch / none"`.
+        seconds: mean training wall time per point (the x axis, logarithmic when the times span
+            more than a factor of 10).
+        accuracy: mean test accuracy per point.
+        path: where the PNG goes; parent folders are created.
+        seconds_std, accuracy_std: standard deviations over seeds (None entries: no error bar).
+        title: the figure title.
+
+    Returns:
+        `{"labels", "seconds", "accuracy", "seconds_std", "accuracy_std", "log_x", "path"}`.
+
+    Example:
+        >>> import tempfile, os
+        >>> numbers = plot_accuracy_vs_time(
+        ...     ["supervised", "fixmatch"], [30.0, 600.0], [0.46, 0.61],
+        ...     os.path.join(tempfile.mkdtemp(), "time.png"))
+        >>> numbers["log_x"]
+        True
+    """
+    labels = [str(label) for label in labels]
+    seconds, accuracy = _floats(seconds), _floats(accuracy)
+    if not labels:
+        raise ValueError("plot_accuracy_vs_time got no points to draw.")
+    if not len(labels) == len(seconds) == len(accuracy):
+        raise ValueError(
+            f"labels, seconds and accuracy must have one entry per point; got {len(labels)}, "
+            f"{len(seconds)} and {len(accuracy)}."
+        )
+    if any(not value > 0 for value in seconds):
+        raise ValueError(f"seconds must all be positive, got {seconds}.")
+
+    def _std(values):
+        if values is None:
+            return [None] * len(labels)
+        if len(values) != len(labels):
+            raise ValueError(f"a std list has {len(values)} entries for {len(labels)} points.")
+        return [None if value is None else float(value) for value in values]
+
+    seconds_err, accuracy_err = _std(seconds_std), _std(accuracy_std)
+    log_x = max(seconds) / min(seconds) > 10
+    with matplotlib.rc_context(STYLE):
+        figure = _new_figure(7.5, 4.2)
+        axes = figure.add_subplot()
+        markers = "osD^vP*X"
+        for index, label in enumerate(labels):
+            axes.errorbar(
+                seconds[index],
+                accuracy[index],
+                xerr=seconds_err[index],
+                yerr=accuracy_err[index],
+                fmt=markers[index % len(markers)],
+                markersize=7,
+                capsize=3,
+                label=label,
+            )
+        if log_x:
+            axes.set_xscale("log")
+        axes.set_xlabel("training wall time per cell (s)")
+        axes.set_ylabel("test accuracy")
+        axes.set_title(title)
+        _legend_outside(axes)
+        _save(figure, path)
+    return {
+        "labels": labels,
+        "seconds": seconds,
+        "accuracy": accuracy,
+        "seconds_std": seconds_err,
+        "accuracy_std": accuracy_err,
+        "log_x": bool(log_x),
+        "path": str(path),
+    }
+
+
 __all__ = [
     "DPI",
     "STYLE",
     "plot_accuracy_by_strategy",
+    "plot_accuracy_vs_time",
     "plot_confusion_matrix",
     "plot_feature_embedding",
     "plot_fraction_removed",

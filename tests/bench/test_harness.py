@@ -343,3 +343,34 @@ def test_hold_out_is_stratified_and_leaves_a_label_per_class():
     held = hold_out_labeled(y, 0.3, seed=0)
     assert sorted(np.bincount(y[held], minlength=3)) == [0, 1, 3]
     assert np.array_equal(held, hold_out_labeled(y, 0.3, seed=0))
+
+
+def test_time_limit_cuts_training_and_consistency_methods_record_their_length(tmp_path):
+    config = tiny_config(
+        strategies=["supervised", "fixmatch[steps=4, mu=2, epochs=2]"],
+        filters=["none"],
+        params={"epochs": 40, "batch_size": 16},
+        time_limit_s=0.5,
+    )
+    rows = run(config, tmp_path, verbose=0, report=True)
+    supervised, fixmatch = rows
+    assert supervised["stopped_by_time_limit"] and supervised["time_limit_s"] == 0.5
+    assert len(supervised["history"]["classifier"]["loss"]) < 40
+    assert supervised["training_length"] is None
+    assert fixmatch["training_length"]["unit"] == "steps"
+    assert fixmatch["training_length"]["steps"] == 4
+    assert list((tmp_path / "plots").glob("accuracy_vs_time_*.png"))
+    with pytest.raises(ValueError, match="time_limit_s must be a positive number"):
+        tiny_config(time_limit_s=0).validate()
+
+
+def test_accuracy_vs_time_plot_returns_its_numbers(tmp_path):
+    from semisup.evaluation.plots import plot_accuracy_vs_time
+
+    numbers = plot_accuracy_vs_time(
+        ["a", "b"], [10.0, 20.0], [0.5, 0.6], tmp_path / "t.png", accuracy_std=[0.01, None]
+    )
+    assert numbers["seconds"] == [10.0, 20.0] and numbers["accuracy_std"] == [0.01, None]
+    assert not numbers["log_x"] and (tmp_path / "t.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="positive"):
+        plot_accuracy_vs_time(["a"], [0.0], [0.5], tmp_path / "u.png")

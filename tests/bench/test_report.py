@@ -319,7 +319,7 @@ def test_report_has_tables_plots_and_provenance(grid_report):
     assert text.count("skipped") == text.count("Calibration: skipped") == 2
 
     images = linked_images(text)
-    assert len(images) == 2 * 5  # two tables, five plots each
+    assert len(images) == 2 * 6  # two tables, six plots each
     for link in images:
         assert link.startswith("plots/") and link.endswith(".png")
         assert is_png(run_dir / link), link
@@ -350,6 +350,7 @@ def test_report_out_dir_and_missing_optional_plots(tmp_path):
     pngs = sorted(path.name for path in (tmp_path / "out" / "plots").iterdir())
     assert pngs == [
         "accuracy_fer2013_seed_conv4_PrivateTest.png",
+        "accuracy_vs_time_fer2013_seed_conv4_PrivateTest.png",
         "confusion_fer2013_seed_conv4_PrivateTest.png",
     ]
     for link in linked_images(text):
