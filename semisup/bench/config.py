@@ -85,6 +85,25 @@ PRESETS: dict[str, dict] = {
         "params": {"steps_per_execution": 32},
         "filter_params": {},
     },
+    # Issue 6's comparison at equal compute: the consistency methods against the supervised
+    # baseline on WRN-28-2, each cell capped at 20 minutes of training (a GPU job).
+    "ssl": {
+        "datasets": ["fer2013", "cifar10-jpeg"],
+        "strategies": ["supervised", "fixmatch", "mean_teacher", "pseudo_label", "pi_model"],
+        "filters": ["none"],
+        "budgets": ["seed"],
+        "seeds": [0, 1, 2],
+        "encoder": "wrn28_2",
+        "time_limit_s": 1200,
+        "params": {
+            "steps_per_execution": 32,
+            "fixmatch": {"steps": 30000, "epochs": 30},
+            "mean_teacher": {"steps": 30000, "epochs": 30},
+            "pseudo_label": {"steps": 30000, "epochs": 30},
+            "pi_model": {"steps": 30000, "epochs": 30},
+        },
+        "filter_params": {},
+    },
 }
 
 GRID_KEYS = ("datasets", "strategies", "filters", "budgets", "seeds")

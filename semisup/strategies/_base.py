@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from semisup._progress import TqdmEpochs
 from semisup.data._validation import check_labels, images_to_float
-from semisup.encoders import build_encoder
+from semisup.encoders import build_encoder, resolve
 from semisup.heads import HEADS as FEATURE_HEADS
 from semisup.heads import feature_extractor, make_head
 
@@ -65,7 +65,9 @@ class EpochLog(keras.callbacks.Callback):
         }
 
 
-def classification_head(features, n_classes: int, head: str = "linear", name: str = "classifier"):
+def classification_head(
+    features, n_classes: int, head: str = "linear", name: str = "classifier", pooling: str = "max"
+):
     """A classification head on an encoder's feature map, returning class logits.
 
     Args:
@@ -75,11 +77,22 @@ def classification_head(features, n_classes: int, head: str = "linear", name: st
             the pool is skipped when the map is already a single pixel. `"mlp"`: seed 001's
             two-step head (flatten, dense 1024-256-128 with ReLU, dense logits).
         name: prefix of the head's layer names.
+        pooling: `"max"` (the above, seed 001's), or `"global_average"`: the map is averaged
+            over its positions first, as ResNet, DenseNet and WideResNet do (their registry
+            entries say so in `preferred_pooling`), then the linear head's single dense layer
+            or the mlp head's dense layers.
     """
     if head not in HEADS:
         raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
+    if pooling not in ("max", "global_average"):
+        raise ValueError(f"pooling must be 'max' or 'global_average', got {pooling!r}.")
     x = features
-    if head == "linear":
+    if pooling == "global_average":
+        x = keras.layers.GlobalAveragePooling2D(name=f"{name}_global_pool")(x)
+        if head == "mlp":
+            for units in (1024, 256, 128):
+                x = keras.layers.Dense(units, activation="relu", name=f"{name}_dense{units}")(x)
+    elif head == "linear":
         height, width = features.shape[1], features.shape[2]
         if height is not None and width is not None and min(height, width) >= 2:
             x = keras.layers.MaxPooling2D(2, name=f"{name}_pool")(x)
@@ -262,6 +275,10 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
     def _build_encoder(self) -> keras.Model:
         return build_encoder(self.encoder, self.input_shape_)
 
+    def _head_pooling(self) -> str:
+        """How the Keras heads pool the feature map: the encoder's `preferred_pooling`."""
+        return getattr(resolve(self.encoder), "preferred_pooling", "max")
+
     def _build_classifier(
         self, encoder: keras.Model | None = None, head: str = "linear"
     ) -> keras.Model:
@@ -271,7 +288,9 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         """
         encoder = encoder if encoder is not None else self._build_encoder()
         inputs = keras.Input(shape=self.input_shape_, name="images")
-        logits = classification_head(encoder(inputs), self.n_classes_, head=head)
+        logits = classification_head(
+            encoder(inputs), self.n_classes_, head=head, pooling=self._head_pooling()
+        )
         model = keras.Model(inputs, logits, name=f"{type(self).__name__.lower()}_classifier")
         model._semisup_encoder = encoder
         return model

@@ -108,7 +108,7 @@ class OneStepAutoencoder(BaseStrategy):
         )
         inputs = keras.Input(shape=self.input_shape_, name="images")
         features = encoder(inputs)
-        logits = classification_head(features, self.n_classes_)
+        logits = classification_head(features, self.n_classes_, pooling=self._head_pooling())
         reconstruction = decoder(features)
         classifier = keras.Model(inputs, logits, name="onestepautoencoder_classifier")
         joint = JointAutoencoder(

@@ -36,6 +36,10 @@ def test_presets_and_grid():
     assert not any(i.startswith("digits|supervised|deep_svdd") for i in ids)
     seed = BenchConfig.from_sources(preset="seed")
     assert seed.params == {"steps_per_execution": 32} and seed.seeds == [0, 1, 2]
+    ssl = BenchConfig.from_sources(preset="ssl").validate()
+    assert ssl.encoder == "wrn28_2" and ssl.time_limit_s == 1200
+    assert ssl.strategy_params("fixmatch")["steps"] == 30000
+    assert "steps" not in ssl.strategy_params("supervised")
 
 
 @pytest.mark.parametrize(

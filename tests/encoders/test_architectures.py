@@ -279,8 +279,20 @@ def images():
     return x, y
 
 
-# The full matrix runs under TensorFlow only (about 5 minutes on two CPU cores); the JAX pass runs
-# the test after it, whose one training step covers encoder, decoder and head together.
+# Every strategy on every family, once per strategy and at least twice per family, in the default
+# run (about a minute); the full matrix is `slow` (about 5 minutes on two CPU cores, TensorFlow):
+# `python3 -m pytest -q -m slow`. The JAX pass runs the joint-step test below.
+ROTATION = [
+    (name, FAMILIES[index % len(FAMILIES)])
+    for index, name in enumerate(sorted(strategies.REGISTRY))
+]
+
+
+@pytest.mark.parametrize(("name", "family"), ROTATION)
+def test_each_strategy_fits_with_one_of_the_new_encoders(name, family, images):
+    test_every_strategy_fits_and_predicts_with_every_encoder(name, family, images)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("name", sorted(strategies.REGISTRY))
@@ -327,3 +339,16 @@ def test_deep_svdd_filter_fits_with_every_encoder(family, images):
     ).fit(x, y)
     assert model.n_unlabeled_removed_ > 0
     assert model.n_unlabeled_ + model.n_unlabeled_removed_ == int((y == -1).sum())
+
+
+def test_the_keras_heads_average_pool_the_new_encoders_and_max_pool_conv4():
+    from semisup.strategies import Supervised
+
+    x = np.random.default_rng(0).random((8, 32, 32, 3)).astype("float32")
+    y = np.array([0, 1] * 4)
+    layers = {}
+    for encoder in ("conv4", "wrn28_2"):
+        model = Supervised(encoder=encoder, epochs=1, batch_size=8).fit(x, y)
+        layers[encoder] = {type(layer).__name__ for layer in model.model_.layers}
+    assert "MaxPooling2D" in layers["conv4"] and "GlobalAveragePooling2D" not in layers["conv4"]
+    assert "GlobalAveragePooling2D" in layers["wrn28_2"]
