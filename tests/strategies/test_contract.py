@@ -95,6 +95,10 @@ def test_training_step_is_compiled(name, tiny_images):
 
 @pytest.mark.parametrize("name", STRATEGIES)
 def test_same_random_state_repeats_on_cpu(name, tiny_images):
+    # every strategy under TensorFlow; under JAX (CI's second pass) one suffices for the seeding
+    # path the strategies share, and keeps that pass short
+    if keras.backend.backend() == "jax" and name != "supervised":
+        pytest.skip("repeatability under JAX is checked on the supervised strategy")
     x, y, _ = tiny_images
     first = make(name).fit(x, y).predict_proba(x)
     second = make(name).fit(x, y).predict_proba(x)
