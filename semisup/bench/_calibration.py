@@ -1,4 +1,5 @@
-"""The report's calibration section: ECE, MCE and NLL before and after temperature scaling.
+"""The report's sections built from each cell's saved predictions: calibration (ECE, MCE and NLL
+before and after temperature scaling) and per-class metrics.
 
 Each row written since the harness measures calibration carries it (`row["calibration"]`,
 SCHEMA.md). For an older row the numbers are recomputed here from the cell's saved class
@@ -154,3 +155,64 @@ def calibration_lines(
             "",
         ]
     return lines
+
+
+def per_class_lines(
+    entries: list[dict], rows: list[dict], run_dir: Path, plot_dir: Path, out_dir: Path, name: str
+) -> list[str]:
+    """Markdown of one table's per-class section: precision, recall and F1 per class of the best
+    strategy and of the supervised baseline (first seed), from their saved predictions."""
+    from semisup.evaluation import classification_metrics
+    from semisup.evaluation.plots import plot_per_class_metrics
+
+    ranked = sorted(
+        (e for e in entries if e.get("accuracy_mean") is not None),
+        key=lambda e: -e["accuracy_mean"],
+    )[:1]
+    ranked += [
+        e
+        for e in entries
+        if e["strategy"] == "supervised" and e["filter"] == "none" and e not in ranked
+    ]
+    lines, table = [], []
+    for index, entry in enumerate(ranked):
+        candidates = sorted(
+            (
+                row
+                for row in rows
+                if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+            ),
+            key=lambda row: str(row["seed"]),
+        )
+        for row in candidates:
+            saved = _saved_predictions(row, run_dir)
+            if saved is None:
+                continue
+            test = row["test_split"]
+            names = row.get("class_names") or [
+                str(i) for i in range(saved[f"proba_{test}"].shape[1])
+            ]
+            metrics = classification_metrics(saved[f"proba_{test}"], saved[f"y_{test}"])
+            label = f"{entry['strategy']} / {entry['filter']}, seed {row['seed']}"
+            path = plot_dir / f"per_class_{name}_{index}.png"
+            plot_per_class_metrics(metrics["per_class"], names, path, title=f"Per class: {label}")
+            table.append((label, names, metrics))
+            lines += [
+                f"**Per class**, {label}: precision, recall and F1 of each class (support under "
+                "its name)",
+                "",
+                f"![per class]({path.relative_to(out_dir).as_posix()})",
+                "",
+            ]
+            break
+    if not table:
+        return ["Per-class metrics: skipped, no row has saved predictions.", ""]
+    names = table[0][1]
+    header = "| class | " + " | ".join(f"F1, {label}" for label, _, _ in table) + " |"
+    body = [
+        f"| {class_name} | "
+        + " | ".join(f"{metrics['per_class']['f1'][i]:.3f}" for _, _, metrics in table)
+        + " |"
+        for i, class_name in enumerate(names)
+    ]
+    return [header, "|---" * (len(table) + 1) + "|", *body, "", *lines]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semisup.bench._calibration import calibration_lines
+from semisup.bench._calibration import calibration_lines, per_class_lines
 from semisup.evaluation import plots
 
 RESULTS_FILE_NAME = "results.jsonl"
@@ -754,7 +754,8 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     curves, the confusion matrix of the best run, the fraction of the pool the filter removed
     and the self-training rounds. A plot with no data (no filter runs, no self-training rows)
     is left out with a line saying so. A calibration table (ECE, MCE and NLL before and after
-    temperature scaling) and reliability diagrams of the best strategies follow. A provenance
+    temperature scaling), reliability diagrams of the best strategies and per-class precision,
+    recall and F1 of the best strategy and the supervised baseline follow. A provenance
     section ends the report: commits, backends, devices, package versions, and every cell with
     its wall time and throughput.
 
@@ -795,7 +796,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     # A plot of an earlier report that this one skips would sit there contradicting it.
-    for prefix in [prefix for prefix, _, _ in _PLOTS] + ["reliability"]:
+    for prefix in [prefix for prefix, _, _ in _PLOTS] + ["reliability", "per_class"]:
         for stale in plot_dir.glob(f"{prefix}_*.png"):
             stale.unlink()
     seeds = sorted({row["seed"] for row in rows}, key=_seed_sort_key)
@@ -845,14 +846,15 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
             _slug(dataset, budget, encoder, test_split),
             caption,
         )
-        lines += calibration_lines(
-            group_entries,
-            group_rows,
-            source.parent,
-            plot_dir,
-            out_dir,
-            _slug(dataset, budget, encoder, test_split),
-        )
+        for section in (calibration_lines, per_class_lines):
+            lines += section(
+                group_entries,
+                group_rows,
+                source.parent,
+                plot_dir,
+                out_dir,
+                _slug(dataset, budget, encoder, test_split),
+            )
     lines += _provenance_lines(rows)
 
     report_path = out_dir / REPORT_FILE_NAME

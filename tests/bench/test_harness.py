@@ -297,7 +297,9 @@ def test_strategy_variants_parse_and_take_precedence():
     ).validate()
     assert config.strategy_params("self_training")["rounds"] == 1
     variant = config.strategy_params("self_training[rounds=3]")
-    assert variant["rounds"] == 3 and variant["confidence_threshold"] == 0.9 and variant["epochs"] == 2
+    assert (
+        variant["rounds"] == 3 and variant["confidence_threshold"] == 0.9 and variant["epochs"] == 2
+    )
     with pytest.raises(ValueError, match=r"\['roundz'\] are not parameters of self_training"):
         tiny_config(strategies=["self_training[roundz=3]"]).validate()
 
@@ -332,6 +334,8 @@ def test_labeled_validation_variants_and_calibration_in_the_rows(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "self_training[weighting=calibrated]" in report and "**Calibration**" in report
     assert list((tmp_path / "plots").glob("reliability_*.png"))
+    # per-class F1 of the best strategy and of the supervised baseline
+    assert "| class | F1, " in report and len(list((tmp_path / "plots").glob("per_class_*"))) >= 1
 
 
 def test_dataset_validation_needs_a_validation_split(tmp_path):

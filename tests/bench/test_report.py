@@ -316,7 +316,8 @@ def test_report_has_tables_plots_and_provenance(grid_report):
     assert "| contrastive | deep_svdd:0.1 | 3 | 0.5000 +- 0.0300 |" in text
     assert "| +0.0600 | 0.4500 +- 0.0300 | 0.2000 | 10.5 |" in text
     # every plot has data here; these synthetic rows have no calibration records or predictions
-    assert text.count("skipped") == text.count("Calibration: skipped") == 2
+    assert text.count("Calibration: skipped") == text.count("Per-class metrics: skipped") == 2
+    assert text.count("skipped") == 4
 
     images = linked_images(text)
     assert len(images) == 2 * 6  # two tables, six plots each
