@@ -65,12 +65,41 @@ def row_calibration(row: dict, run_dir: Path) -> dict | None:
 
 
 def _mean_std(values: Sequence[float]) -> str:
-    values = [value for value in values if value is not None]
-    if not values:
-        return "n/a"
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{np.mean(values):.4f} +- {np.std(values, ddof=1):.4f}"
+    """`mean +- std` over seeds, as the report's other tables write it."""
+    from semisup.bench.report import _mean_plus_minus, _mean_std
+
+    return _mean_plus_minus(*_mean_std(values))
+
+
+def _showcase(entries: list[dict], n_best: int) -> list[dict]:
+    """The `n_best` entries by mean accuracy, then the supervised baseline (for contrast)."""
+    ranked = sorted(
+        (e for e in entries if e.get("accuracy_mean") is not None),
+        key=lambda e: -e["accuracy_mean"],
+    )[:n_best]
+    return ranked + [
+        e
+        for e in entries
+        if e["strategy"] == "supervised" and e["filter"] == "none" and e not in ranked
+    ]
+
+
+def _first_rows_with_predictions(entry: dict, rows: list[dict], run_dir: Path):
+    """(row, saved predictions) of `entry`'s rows in seed order, those with saved predictions."""
+    from semisup.bench.report import _seed_sort_key
+
+    candidates = sorted(
+        (
+            row
+            for row in rows
+            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+        ),
+        key=lambda row: _seed_sort_key(row["seed"]),
+    )
+    for row in candidates:
+        saved = _saved_predictions(row, run_dir)
+        if saved is not None:
+            yield row, saved
 
 
 def calibration_lines(
@@ -113,27 +142,11 @@ def calibration_lines(
     lines.append("")
 
     # reliability diagrams: the best strategies, first seed, before and after scaling
-    ranked = sorted(
-        (e for e in entries if e.get("accuracy_mean") is not None),
-        key=lambda e: -e["accuracy_mean"],
-    )[:N_DIAGRAMS]
-    # and the supervised baseline, for contrast
-    ranked += [
-        e
-        for e in entries
-        if e["strategy"] == "supervised" and e["filter"] == "none" and e not in ranked
-    ]
     panels, shown = {}, []
-    for entry in ranked:
-        candidates = [
-            row
-            for row in rows
-            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-        ]
-        for row in sorted(candidates, key=lambda row: str(row["seed"])):
-            saved = _saved_predictions(row, run_dir)
+    for entry in _showcase(entries, N_DIAGRAMS):
+        for row, saved in _first_rows_with_predictions(entry, rows, run_dir):
             record = records[id(row)]
-            if saved is None or record is None:
+            if record is None:
                 continue
             proba = saved[f"proba_{row['test_split']}"]
             labels = saved[f"y_{row['test_split']}"]
@@ -165,29 +178,9 @@ def per_class_lines(
     from semisup.evaluation import classification_metrics
     from semisup.evaluation.plots import plot_per_class_metrics
 
-    ranked = sorted(
-        (e for e in entries if e.get("accuracy_mean") is not None),
-        key=lambda e: -e["accuracy_mean"],
-    )[:1]
-    ranked += [
-        e
-        for e in entries
-        if e["strategy"] == "supervised" and e["filter"] == "none" and e not in ranked
-    ]
     lines, table = [], []
-    for index, entry in enumerate(ranked):
-        candidates = sorted(
-            (
-                row
-                for row in rows
-                if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-            ),
-            key=lambda row: str(row["seed"]),
-        )
-        for row in candidates:
-            saved = _saved_predictions(row, run_dir)
-            if saved is None:
-                continue
+    for index, entry in enumerate(_showcase(entries, 1)):
+        for row, saved in _first_rows_with_predictions(entry, rows, run_dir):
             test = row["test_split"]
             names = row.get("class_names") or [
                 str(i) for i in range(saved[f"proba_{test}"].shape[1])

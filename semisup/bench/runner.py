@@ -243,6 +243,14 @@ def hold_out_labeled(y_reduced: np.ndarray, fraction: float, seed: int) -> np.nd
     return np.sort(np.concatenate(held)) if held else np.zeros(0, np.int64)
 
 
+def _check_validation_split(dataset) -> None:
+    if dataset.validation_split is None:
+        raise ValueError(
+            f"validation='dataset' but {dataset.name} has no validation split; use "
+            "validation='labeled:0.1' (or 'none') for it."
+        )
+
+
 def _validation(config: BenchConfig, dataset, y_reduced: np.ndarray, seed: int):
     """(x_val, y_val, source, training rows) for `config.validation`."""
     kind, fraction = parse_validation(config.validation)
@@ -250,11 +258,7 @@ def _validation(config: BenchConfig, dataset, y_reduced: np.ndarray, seed: int):
     if kind == "none":
         return None, None, "none", everything
     if kind == "dataset":
-        if dataset.validation_split is None:
-            raise ValueError(
-                f"validation='dataset' but {dataset.name} has no validation split; use "
-                "validation='labeled:0.1' (or 'none') for it."
-            )
+        _check_validation_split(dataset)
         return dataset.x_val, dataset.y_val, dataset.validation_split, everything
     held = hold_out_labeled(y_reduced, fraction, seed)
     if len(held) == 0:
@@ -477,12 +481,8 @@ def run(
     if config.validation == "dataset":
         from semisup.data import load
 
-        for name in config.datasets:
-            if load(name, data_dir=config.data_dir).validation_split is None:
-                raise ValueError(
-                    f"validation='dataset' but {name} has no validation split; use "
-                    "validation='labeled:0.1' (or 'none') for it."
-                )
+        for name in config.datasets:  # before any training, not at the first cell of `name`
+            _check_validation_split(load(name, data_dir=config.data_dir))
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     results = run_dir / RESULTS_FILE
