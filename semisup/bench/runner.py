@@ -165,7 +165,11 @@ def _make_split(dataset, budget: str, seed: int, run_dir: Path):
         else:
             split = per_class_split(dataset.y_train, count, seed=seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        split.save(path)
+        # workers of one grid may make the same split at once: each writes its own file and
+        # renames it into place, so no worker ever reads a half-written one
+        partial = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+        split.save(partial)
+        os.replace(partial, path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return split, str(path.relative_to(run_dir)), digest
 
