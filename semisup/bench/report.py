@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from semisup.bench._calibration import calibration_lines, per_class_lines
+from semisup.bench.config import parse_strategy
 from semisup.evaluation import plots
 
 RESULTS_FILE_NAME = "results.jsonl"
@@ -261,6 +262,10 @@ def _metric(row: dict, name: str) -> float | None:
     return (row.get("metrics") or {}).get(name)
 
 
+def _pseudo_label_precision(row: dict) -> float | None:
+    return row.get("pseudo_label_precision")
+
+
 def _mean(values: Iterable[float | None]) -> float | None:
     return _mean_std(values)[0]
 
@@ -299,7 +304,7 @@ def _summarize_seeds(group: list[dict]) -> dict:
         "fraction_removed_std": fraction_std,
         "fit_seconds_mean": _mean(row.get("fit_seconds") for row in group),
         "images_per_second_mean": _mean(row.get("images_per_second") for row in group),
-        "pseudo_label_precision_mean": _mean(row.get("pseudo_label_precision") for row in group),
+        "pseudo_label_precision_mean": _mean(_pseudo_label_precision(row) for row in group),
         "extra_evaluations": extra_evaluations,
     }
 
@@ -364,12 +369,14 @@ def _number(value: float | None, digits: int = 4, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''}.{digits}f}"
 
 
-def _mean_plus_minus(mean: float | None, std: float | None, digits: int = 4) -> str:
+def _mean_plus_minus(
+    mean: float | None, std: float | None, digits: int = 4, signed: bool = False
+) -> str:
     if mean is None:
         return "n/a"
     if std is None:
-        return _number(mean, digits)
-    return f"{_number(mean, digits)} +- {_number(std, digits)}"
+        return _number(mean, digits, signed)
+    return f"{_number(mean, digits, signed)} +- {_number(std, digits)}"
 
 
 def _count(number: int, noun: str) -> str:
@@ -678,6 +685,180 @@ def _plot_lines(
 
 
 # --------------------------------------------------------------------------------------------
+# Variants compared: a strategy against its `name[param=value, ...]` variants, paired over seeds
+
+
+_PAIRED_METRICS = {
+    "accuracy": lambda row: _metric(row, "accuracy"),
+    "macro_f1": lambda row: _metric(row, "macro_f1"),
+    "ece": lambda row: _metric(row, "ece"),
+    "pseudo_label_precision": _pseudo_label_precision,
+}
+"""How the paired comparison reads each metric from a row (as the summary table does)."""
+
+
+def _is_measured(value: object) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def _base_of(strategy: str) -> str | None:
+    """The strategy a variant spec `name[param=value, ...]` varies; None for a plain name or a
+    spec that does not parse."""
+    if "[" not in str(strategy):
+        return None
+    try:
+        return parse_strategy(str(strategy))[0]
+    except ValueError:
+        return None
+
+
+def _variant_pairs(rows: Sequence[dict]) -> list[tuple[str, str, str]]:
+    """(variant, base, filter) for each variant in `rows` whose base ran with the same filter."""
+    present = {(row["strategy"], row["filter"]) for row in rows}
+    pairs = [
+        (strategy, _base_of(strategy), filter_name)
+        for strategy, filter_name in present
+        if (_base_of(strategy), filter_name) in present
+    ]
+    return sorted(
+        pairs, key=lambda pair: (_strategy_sort_key(pair[1]), pair[0], _filter_sort_key(pair[2]))
+    )
+
+
+def _paired_values(base_rows: dict, variant_rows: dict, read) -> list[tuple[object, float, float]]:
+    """(seed, base value, variant value) for the seeds both measured, in seed order."""
+    values = []
+    for seed in sorted(set(base_rows) & set(variant_rows), key=_seed_sort_key):
+        base_value, variant_value = read(base_rows[seed]), read(variant_rows[seed])
+        if _is_measured(base_value) and _is_measured(variant_value):
+            values.append((seed, float(base_value), float(variant_value)))
+    return values
+
+
+def _paired_comparison(rows: Sequence[dict], variant: str, base: str, filter_name: str) -> dict:
+    """Variant against base with one filter, over the seeds both have an accuracy for.
+
+    `delta` maps each metric of `_PAIRED_METRICS` to the mean and sample std (ddof=1; None for
+    one seed) of the per-seed differences variant - base over those seeds (the ones of them
+    where both measured it), (None, None) where none was measured.
+    """
+    rows_by_seed: dict[str, dict] = {base: {}, variant: {}}
+    for row in rows:
+        if row["filter"] == filter_name and row["strategy"] in rows_by_seed:
+            rows_by_seed[row["strategy"]][row["seed"]] = row
+    accuracy = _paired_values(
+        rows_by_seed[base], rows_by_seed[variant], _PAIRED_METRICS["accuracy"]
+    )
+    # Every metric over the seeds the table names, not over a seed one side has no accuracy for.
+    base_rows, variant_rows = (
+        {seed: rows_by_seed[strategy][seed] for seed, _, _ in accuracy}
+        for strategy in (base, variant)
+    )
+    paired = {
+        name: _paired_values(base_rows, variant_rows, read)
+        for name, read in _PAIRED_METRICS.items()
+    }
+    differences = [variant_value - base_value for _, base_value, variant_value in accuracy]
+    return {
+        "variant": variant,
+        "base": base,
+        "filter": filter_name,
+        "seeds": [seed for seed, _, _ in accuracy],
+        "accuracy_base": _mean_std(base_value for _, base_value, _ in accuracy),
+        "accuracy_variant": _mean_std(variant_value for _, _, variant_value in accuracy),
+        "delta": {
+            name: _mean_std(variant_value - base_value for _, base_value, variant_value in values)
+            for name, values in paired.items()
+        },
+        "n_variant_better": sum(difference > 0 for difference in differences),
+        "n_base_better": sum(difference < 0 for difference in differences),
+    }
+
+
+def _variant_sentence(group: tuple, comparison: dict) -> str:
+    """Which of a pair is better and by how much, or that the difference is within the spread."""
+    dataset, _, _, test_split = group
+    variant, base = comparison["variant"], comparison["base"]
+    where = f"On {dataset} ({test_split})"
+    if comparison["filter"] != NO_FILTER:
+        where += f" with filter {comparison['filter']}"
+    mean, std = comparison["delta"]["accuracy"]
+    n_seeds = len(comparison["seeds"])
+    if n_seeds < 2:
+        return (
+            f"{where}, {variant} vs {base}: {_number(mean, signed=True)} accuracy on a single "
+            f"seed ({comparison['seeds'][0]}), too few to tell it from the seed-to-seed spread; "
+            "neither is declared better."
+        )
+    if mean == 0 or std is None or abs(mean) < std:
+        return (
+            f"{where}, {variant} vs {base}: {_mean_plus_minus(mean, std, signed=True)} accuracy "
+            f"(paired over {n_seeds} seeds; variant better on {comparison['n_variant_better']} of "
+            f"{n_seeds}), within the seed-to-seed spread; neither is declared better."
+        )
+    winner, loser, n_better = (variant, base, comparison["n_variant_better"])
+    if mean < 0:
+        winner, loser, n_better = (base, variant, comparison["n_base_better"])
+    return (
+        f"{where}, {winner} beats {loser} by {_mean_plus_minus(abs(mean), std, signed=True)} "
+        f"accuracy (paired over {n_seeds} seeds; better on {n_better} of {n_seeds})."
+    )
+
+
+def _variant_lines(group: tuple, rows: Sequence[dict]) -> list[str]:
+    """Markdown of one table's variants compared; empty when no strategy ran with a variant."""
+    pairs = _variant_pairs(rows)
+    if not pairs:
+        return []
+    comparisons = [_paired_comparison(rows, *pair) for pair in pairs]
+    compared = [comparison for comparison in comparisons if comparison["seeds"]]
+    show_precision = any(
+        comparison["delta"]["pseudo_label_precision"][0] is not None for comparison in compared
+    )
+    lines = [
+        "### Variants compared",
+        "",
+        "Each strategy against its variants `name[param=value]` with the same filter, paired over "
+        "the seeds both ran: accuracies are mean +- sample std (ddof=1) over those seeds, each "
+        "Δ the mean +- sample std of the per-seed differences variant - base (a single seed "
+        "shows its value alone). Lower ECE is better. A mean Δ smaller than its std, or one "
+        "seed, is within the seed-to-seed spread.",
+        "",
+    ]
+    header = ["variant", "base", "filter", "seeds (n)", "accuracy base", "accuracy variant"]
+    header += ["Δ accuracy", "variant better on", "Δ macro-F1", "Δ ECE"]
+    header += ["Δ pseudo-label precision"] if show_precision else []
+    body = []
+    for comparison in compared:
+        seeds, delta = comparison["seeds"], comparison["delta"]
+        line = [
+            comparison["variant"],
+            comparison["base"],
+            comparison["filter"],
+            f"{', '.join(map(str, seeds))} ({len(seeds)})",
+            _mean_plus_minus(*comparison["accuracy_base"]),
+            _mean_plus_minus(*comparison["accuracy_variant"]),
+            _mean_plus_minus(*delta["accuracy"], signed=True),
+            f"{comparison['n_variant_better']} of {len(seeds)}",
+            _mean_plus_minus(*delta["macro_f1"], signed=True),
+            _mean_plus_minus(*delta["ece"], signed=True),
+        ]
+        if show_precision:
+            line.append(_mean_plus_minus(*delta["pseudo_label_precision"], signed=True))
+        body.append(line)
+    if body:
+        lines += _table(header, body) + [""]
+    lines += [f"- {_variant_sentence(group, comparison)}" for comparison in compared]
+    lines += [
+        f"- {comparison['variant']} and {comparison['base']} (filter {comparison['filter']}) share "
+        "no seed with an accuracy: not compared."
+        for comparison in comparisons
+        if not comparison["seeds"]
+    ]
+    return lines + [""]
+
+
+# --------------------------------------------------------------------------------------------
 # Provenance
 
 
@@ -753,7 +934,11 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     each followed by its plots: accuracy per strategy with and without the filter, training
     curves, the confusion matrix of the best run, the fraction of the pool the filter removed
     and the self-training rounds. A plot with no data (no filter runs, no self-training rows)
-    is left out with a line saying so. A calibration table (ECE, MCE and NLL before and after
+    is left out with a line saying so. Where a table holds a strategy and its variants
+    (`name[param=value]`, same filter), a "Variants compared" section follows: accuracy,
+    macro-F1, ECE and pseudo-label precision differences paired over the seeds both ran, and a
+    sentence per pair saying which is better or that the difference is within the seed-to-seed
+    spread. A calibration table (ECE, MCE and NLL before and after
     temperature scaling), reliability diagrams of the best strategies and per-class precision,
     recall and F1 of the best strategy and the supervised baseline follow. A provenance
     section ends the report: commits, backends, devices, package versions, and every cell with
@@ -846,6 +1031,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
             _slug(dataset, budget, encoder, test_split),
             caption,
         )
+        lines += _variant_lines(group, group_rows)
         for section in (calibration_lines, per_class_lines):
             lines += section(
                 group_entries,
