@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -727,7 +728,10 @@ def plot_reliability_diagram(
             )
             accuracy_axes.set_xlim(0, 1)
             accuracy_axes.set_ylim(0, 1)
-            accuracy_axes.set_title(f"{name}\nECE {values['ece']:.3f}, MCE {values['mce']:.3f}")
+            # a long panel name (a strategy variant, its filter and seed) would run into the next
+            accuracy_axes.set_title(
+                f"{textwrap.fill(str(name), 40)}\nECE {values['ece']:.3f}, MCE {values['mce']:.3f}"
+            )
             counts = np.array(values["counts"], dtype=np.float64)
             drawn = counts > 0  # a zero bar cannot be drawn on a log axis, and means nothing
             count_axes.bar(
