@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Issue 6's accuracy targets: FixMatch on WRN-28-2 with 20 minutes of training, one run per GPU
+# of the two-GPU machine (nvidia-h200-x2), in the background:
+#   GPU 0: the CIFAR-10 JPEG copy (benchmarks/configs/ssl_fixmatch_cifar10-jpeg.toml)
+#   GPU 1: FER2013 (benchmarks/configs/ssl_fixmatch_fer2013.toml)
+# for seed $SEED (default 0), into /root/runs/ssl-fixmatch-<data set>-seed<SEED>. One seed per
+# session fits the 30 device-minutes; merge the seeds' run folders afterwards (concatenate
+# results.jsonl, copy predictions/ and splits/) and run `semisup bench report` on the result.
+#
+#   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
+# Expects the data under /root/data/<name>/ and Keras's wheels in .whl/ (benchmarks/README.md).
+set -euo pipefail
+seed=${SEED:-0}
+[ -d /tmp/site/keras ] || python3 -m pip install -q --no-index --no-deps --no-compile \
+  --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax SEMISUP_CACHE_DIR=/root/cache
+# decode the data sets once, before the runs start
+python3 -c "from semisup.data import load; [print(load(n, data_dir='/root/data')) for n in ('fer2013', 'cifar10-jpeg')]"
+gpu=0
+for dataset in cifar10-jpeg fer2013; do
+  CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-fixmatch-$dataset-seed$seed" \
+    --config "benchmarks/configs/ssl_fixmatch_$dataset.toml" --seeds "$seed"
+  gpu=$((gpu + 1))
+done
