@@ -97,6 +97,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=400, help="steps measured per fit")
     parser.add_argument("--epoch-steps", type=int, default=50, help="steps per Keras epoch")
     parser.add_argument("--steps-per-execution", type=int, default=1)
+    parser.add_argument(
+        "--precision", default="float32", help="the strategy's precision= (float32, mixed_bfloat16)"
+    )
     parser.add_argument("--out", help="append the result as one JSON line")
     args = parser.parse_args()
 
@@ -112,6 +115,7 @@ def main() -> None:
         steps=epochs * args.epoch_steps,
         epochs=epochs,
         steps_per_execution=args.steps_per_execution,
+        precision=args.precision,
         random_state=0,
     )
     result = {"args": vars(args), "images_per_step": args.batch_size * (1 + 2 * args.mu)}

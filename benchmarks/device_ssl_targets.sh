@@ -8,6 +8,7 @@
 # results.jsonl, copy predictions/ and splits/) and run `semisup bench report` on the result.
 #
 #   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
+# Extra `semisup bench` arguments for both runs go in $EXTRA, e.g. EXTRA="--set precision=mixed_bfloat16".
 # Expects the data under /root/data/<name>/ and Keras's wheels in .whl/ (benchmarks/README.md).
 set -euo pipefail
 seed=${SEED:-0}
@@ -19,6 +20,6 @@ python3 -c "from semisup.data import load; [print(load(n, data_dir='/root/data')
 gpu=0
 for dataset in cifar10-jpeg fer2013; do
   CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-fixmatch-$dataset-seed$seed" \
-    --config "benchmarks/configs/ssl_fixmatch_$dataset.toml" --seeds "$seed"
+    --config "benchmarks/configs/ssl_fixmatch_$dataset.toml" --seeds "$seed" ${EXTRA:-}
   gpu=$((gpu + 1))
 done

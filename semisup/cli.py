@@ -129,6 +129,7 @@ def _bench(args) -> int:
         "data_dir": args.data_dir,
         "validation": args.validation,
         "time_limit_s": args.time_limit,
+        "monitor_every": args.monitor_every,
     }
     params = {}
     for item in args.set:
@@ -198,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=float,
         help="cap each cell's training at this many seconds of wall time (all its phases)",
+    )
+    bench.add_argument(
+        "--monitor-every",
+        type=int,
+        metavar="N",
+        help="record test accuracy every N epochs of each training phase, against training "
+        "time (the report draws the curves); off by default",
     )
     bench.add_argument(
         "--validation",

@@ -14,6 +14,7 @@ TOML example (every key optional; a preset fills the rest):
     seeds = [0, 1, 2]
     encoder = "conv4"
     validation = "dataset"   # or "none" (default), "labeled:0.1"
+    monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
 
     [params]                 # every strategy that has the parameter
     epochs = 100
@@ -95,6 +96,8 @@ PRESETS: dict[str, dict] = {
         "seeds": [0, 1, 2],
         "encoder": "wrn28_2",
         "time_limit_s": 1200,
+        # test accuracy after each of the 30 epochs: the report plots it against training time
+        "monitor_every": 1,
         "params": {
             "steps_per_execution": 32,
             "fixmatch": {"steps": 30000, "epochs": 30},
@@ -129,6 +132,9 @@ class BenchConfig:
     validation: str = "none"
     # a wall-clock cap on each cell's training (seconds, over all its phases); None: no cap
     time_limit_s: float | None = None
+    # record test accuracy against training time every N epochs of each training phase (the
+    # row's `test_curve`, drawn in the report's accuracy-against-time plot); None: off
+    monitor_every: int | None = None
 
     @classmethod
     def from_sources(
@@ -203,6 +209,14 @@ class BenchConfig:
             isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0
         ):
             raise ValueError(f"time_limit_s must be a positive number of seconds, got {limit!r}.")
+        every = self.monitor_every
+        if every is not None and (
+            isinstance(every, bool) or not isinstance(every, int) or every < 1
+        ):
+            raise ValueError(
+                f"monitor_every must be a positive integer number of epochs (test accuracy every "
+                f"N epochs of each training phase), or None to turn monitoring off; got {every!r}."
+            )
         for seed in self.seeds:
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise ValueError(f"seeds must be integers, got {seed!r}.")

@@ -497,6 +497,28 @@ def _draw_accuracy(entries: list[dict], rows: list[dict], path: Path, caption: s
     )
 
 
+def _test_curve(row: dict) -> dict | None:
+    """A row's `test_curve` (SCHEMA.md) as `{"seconds", "accuracy"}` for the plot, ending at the
+    row's final point (fit_seconds, accuracy); None for a row without one (monitoring off, or a
+    row written before it existed)."""
+    points = [
+        point
+        for point in row.get("test_curve") or []
+        if isinstance(point, dict)
+        and _is_measured(point.get("accuracy"))
+        and (point.get("seconds") or 0) > 0
+    ]
+    if not points:
+        return None
+    seconds = [float(point["seconds"]) for point in points]
+    accuracy = [float(point["accuracy"]) for point in points]
+    final_seconds, final_accuracy = row.get("fit_seconds"), _metric(row, "accuracy")
+    if _is_measured(final_accuracy) and (final_seconds or 0) >= seconds[-1]:
+        seconds.append(float(final_seconds))
+        accuracy.append(float(final_accuracy))
+    return {"seconds": seconds, "accuracy": accuracy}
+
+
 def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, caption: str):
     points = [
         entry
@@ -505,14 +527,28 @@ def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, ca
     ]
     if not points:
         return None
-    seconds_std = []
+    seconds_std, curves, curve_seeds, every = [], [], set(), set()
     for entry in points:
-        times = [
-            row["fit_seconds"]
-            for row in rows
-            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-        ]
+        runs = sorted(
+            (
+                row
+                for row in rows
+                if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+            ),
+            key=lambda row: _seed_sort_key(row["seed"]),
+        )
+        times = [row["fit_seconds"] for row in runs if row.get("fit_seconds") is not None]
         seconds_std.append(float(np.std(times, ddof=1)) if len(times) > 1 else None)
+        # the line of the lowest seed that has one
+        curve = None
+        for row in runs:
+            curve = _test_curve(row)
+            if curve is not None:
+                curve_seeds.add(row["seed"])
+                every.add(row.get("monitor_every"))
+                break
+        curves.append(curve)
+    has_curves = any(curve is not None for curve in curves)
     plots.plot_accuracy_vs_time(
         [f"{entry['strategy']} / {entry['filter']}" for entry in points],
         [entry["fit_seconds_mean"] for entry in points],
@@ -520,12 +556,33 @@ def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, ca
         path,
         seconds_std=seconds_std,
         accuracy_std=[entry["accuracy_std"] for entry in points],
+        curves=curves if has_curves else None,
         title=f"Test accuracy against training time\n{caption}",
     )
-    return (
-        "**Accuracy against training time** (mean over seeds, error bars: std; wall time of the "
-        "fit on the device as it was shared, see the provenance section)"
+    heading = (
+        "**Accuracy against training time** (markers: mean over seeds, error bars: std; wall time "
+        "of the fit on the device as it was shared, see the provenance section"
     )
+    if not has_curves:
+        return heading + ")"
+    seeds = sorted(curve_seeds, key=_seed_sort_key)
+    every_text = ", ".join(str(value) for value in sorted(every, key=str) if value is not None)
+    lines = (
+        f"; lines: test accuracy measured during training, one seed per run (the lowest with a "
+        f"curve: seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}), "
+        + (f"every {every_text} epoch(s) of each training phase, " if every_text else "")
+        + "ending at that seed's final accuracy; phases that cannot classify (autoencoder or "
+        "contrastive pretraining) have no points, and the time spent measuring is left out of "
+        "the time axis"
+    )
+    missing = [
+        f"{entry['strategy']} / {entry['filter']}"
+        for entry, curve in zip(points, curves)
+        if curve is None
+    ]
+    if missing:
+        lines += f"; no curve recorded for {', '.join(missing)}"
+    return heading + lines + ")"
 
 
 def _draw_training_curves(
@@ -931,9 +988,11 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     """Write `report.md` and its PNG plots for a run's result rows.
 
     The report has one table per dataset x budget x encoder (its heading names the test split),
-    each followed by its plots: accuracy per strategy with and without the filter, training
-    curves, the confusion matrix of the best run, the fraction of the pool the filter removed
-    and the self-training rounds. A plot with no data (no filter runs, no self-training rows)
+    each followed by its plots: accuracy per strategy with and without the filter, accuracy
+    against training time (with a line per run of the test accuracy during training where the
+    rows have a `test_curve`, i.e. the grid set `monitor_every`), training curves, the
+    confusion matrix of the best run, the fraction of the pool the filter removed and the
+    self-training rounds. A plot with no data (no filter runs, no self-training rows)
     is left out with a line saying so. Where a table holds a strategy and its variants
     (`name[param=value]`, same filter), a "Variants compared" section follows: accuracy,
     macro-F1, ECE and pseudo-label precision differences paired over the seeds both ran, and a

@@ -202,10 +202,13 @@ def _evaluate(full, y):
     return metrics, matrix
 
 
-def time_limit_callback(seconds: float):
+def time_limit_callback(seconds: float, excluded=None):
     """A Keras callback that ends training once `seconds` of wall time have passed since the
     first `fit()` it saw. One instance serves every phase of a strategy, so a phase that starts
-    after the limit stops after its first step; its `stopped` attribute says whether it cut."""
+    after the limit stops after its first step; its `stopped` attribute says whether it cut.
+
+    `excluded`, a function of no arguments, gives seconds of that wall time that are not
+    training and do not count (the test-accuracy monitor's evaluations)."""
     import keras  # here, not at import: the report needs no Keras
 
     class TimeLimit(keras.callbacks.Callback):
@@ -220,7 +223,8 @@ def time_limit_callback(seconds: float):
                 self.started = time.perf_counter()
 
         def on_train_batch_end(self, batch, logs=None):
-            if time.perf_counter() - self.started > self.seconds:
+            spent = time.perf_counter() - self.started - (excluded() if excluded else 0.0)
+            if spent > self.seconds:
                 self.model.stop_training = True
                 self.stopped = True
 
@@ -306,10 +310,27 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         verbose=verbose,
     )
     strategy.set_params(**config.strategy_params(cell["strategy"]))
+    monitor = None
+    if config.monitor_every is not None:
+        from semisup.bench.monitor import AccuracyMonitor
+        from semisup.data._validation import images_to_float
+
+        monitor = AccuracyMonitor(
+            images_to_float(dataset.x_test, name="test images"),
+            dataset.y_test,
+            config.monitor_every,
+            strategy=strategy,
+            batch_size=strategy.prediction_batch_size,
+        )
     time_limit = None
     if config.time_limit_s is not None:
-        time_limit = time_limit_callback(config.time_limit_s)
-        strategy.set_params(callbacks=[*(strategy.callbacks or []), time_limit])
+        time_limit = time_limit_callback(
+            config.time_limit_s,
+            excluded=None if monitor is None else (lambda: monitor.seconds_spent),
+        )
+    added = [callback for callback in (time_limit, monitor) if callback is not None]
+    if added:
+        strategy.set_params(callbacks=[*(strategy.callbacks or []), *added])
     checkpoint_dir = run_dir / "checkpoints" / hashlib.sha1(cell["cell_id"].encode()).hexdigest()
     strategy.enable_checkpoints(checkpoint_dir)
 
@@ -317,8 +338,12 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     if len(train_rows) < len(y_reduced):
         x_fit, y_fit = dataset.x_train[train_rows], y_reduced[train_rows]
     started = time.perf_counter()
+    if monitor is not None:
+        monitor.start(started)  # the curve's seconds and fit_seconds share one clock
     strategy.fit(x_fit, y_fit, validation_data=None if x_val is None else (x_val, y_val))
     seconds = time.perf_counter() - started
+    if monitor is not None:
+        seconds -= monitor.seconds_spent  # evaluating the curve is not training
 
     # every split but the training one, predicted once
     probabilities = {
@@ -384,6 +409,9 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "fit_seconds": round(seconds, 3),
         "time_limit_s": config.time_limit_s,
         "stopped_by_time_limit": bool(time_limit is not None and time_limit.stopped),
+        "monitor_every": config.monitor_every,
+        "test_curve": None if monitor is None else monitor.curve,
+        "monitor_seconds": None if monitor is None else round(monitor.seconds_spent, 3),
         "training_length": _plain(getattr(strategy, "training_length_", None)),
         "images_seen": int(strategy.images_seen_),
         "images_per_second": round(strategy.images_seen_ / seconds, 1) if seconds else None,

@@ -1037,29 +1037,37 @@ def plot_accuracy_vs_time(
     *,
     seconds_std: Sequence[float | None] | None = None,
     accuracy_std: Sequence[float | None] | None = None,
+    curves: Sequence[Mapping[str, Sequence[float]] | None] | None = None,
     title: str = "Test accuracy against training time",
 ) -> dict:
-    """Test accuracy against training wall time, one point (with error bars) per run.
+    """Test accuracy against training wall time, one point (with error bars) per run, and where
+    given the run's accuracy during training as a line in the point's colour.
 
     Args:
         labels: a name per point, e.g. `"fixmatch / none"`.
-        seconds: mean training wall time per point (the x axis, logarithmic when the times span
-            more than a factor of 10).
+        seconds: mean training wall time per point (the x axis, logarithmic when the times,
+            those of the curves included, span more than a factor of 10).
         accuracy: mean test accuracy per point.
         path: where the PNG goes; parent folders are created.
         seconds_std, accuracy_std: standard deviations over seeds (None entries: no error bar).
+        curves: one entry per point, None for a point without a curve, else
+            `{"seconds": [...], "accuracy": [...]}`: test accuracy measured during training
+            (positive, increasing seconds), drawn as a line with a small marker per measurement.
         title: the figure title.
 
     Returns:
-        `{"labels", "seconds", "accuracy", "seconds_std", "accuracy_std", "log_x", "path"}`.
+        `{"labels", "seconds", "accuracy", "seconds_std", "accuracy_std", "curves", "log_x",
+        "path"}`; `curves` is a list with one entry per point: None, or `{"seconds",
+        "accuracy"}` as drawn.
 
     Example:
         >>> import tempfile, os
         >>> numbers = plot_accuracy_vs_time(
         ...     ["supervised", "fixmatch"], [30.0, 600.0], [0.46, 0.61],
-        ...     os.path.join(tempfile.mkdtemp(), "time.png"))
-        >>> numbers["log_x"]
-        True
+        ...     os.path.join(tempfile.mkdtemp(), "time.png"),
+        ...     curves=[None, {"seconds": [100.0, 300.0, 600.0], "accuracy": [0.3, 0.5, 0.61]}])
+        >>> numbers["log_x"], numbers["curves"][1]["accuracy"]
+        (True, [0.3, 0.5, 0.61])
     """
     labels = [str(label) for label in labels]
     seconds, accuracy = _floats(seconds), _floats(accuracy)
@@ -1081,21 +1089,55 @@ def plot_accuracy_vs_time(
         return [None if value is None else float(value) for value in values]
 
     seconds_err, accuracy_err = _std(seconds_std), _std(accuracy_std)
-    log_x = max(seconds) / min(seconds) > 10
+    lines = [None] * len(labels)
+    if curves is not None:
+        if len(curves) != len(labels):
+            raise ValueError(f"curves has {len(curves)} entries for {len(labels)} points.")
+        for index, curve in enumerate(curves):
+            if curve is None:
+                continue
+            curve_seconds = _floats(curve.get("seconds") or [])
+            curve_accuracy = _floats(curve.get("accuracy") or [])
+            if len(curve_seconds) != len(curve_accuracy):
+                raise ValueError(
+                    f"the curve of {labels[index]!r} has {len(curve_seconds)} times and "
+                    f"{len(curve_accuracy)} accuracies."
+                )
+            if any(not value > 0 for value in curve_seconds):
+                raise ValueError(
+                    f"the curve of {labels[index]!r} has times that are not positive: "
+                    f"{curve_seconds}."
+                )
+            if curve_seconds:
+                lines[index] = {"seconds": curve_seconds, "accuracy": curve_accuracy}
+    all_seconds = seconds + [value for line in lines if line for value in line["seconds"]]
+    log_x = max(all_seconds) / min(all_seconds) > 10
     with matplotlib.rc_context(STYLE):
         figure = _new_figure(7.5, 4.2)
         axes = figure.add_subplot()
         markers = "osD^vP*X"
         for index, label in enumerate(labels):
+            colour = f"C{index % len(STYLE['axes.prop_cycle'])}"
+            if lines[index] is not None:
+                axes.plot(
+                    lines[index]["seconds"],
+                    lines[index]["accuracy"],
+                    color=colour,
+                    linewidth=1.2,
+                    marker=".",
+                    markersize=3,
+                    alpha=0.8,
+                )
             axes.errorbar(
                 seconds[index],
                 accuracy[index],
                 xerr=seconds_err[index],
                 yerr=accuracy_err[index],
                 fmt=markers[index % len(markers)],
+                color=colour,
                 markersize=7,
                 capsize=3,
-                label=label,
+                label=textwrap.fill(label, 40),  # a long variant name would squeeze the axes
             )
         if log_x:
             axes.set_xscale("log")
@@ -1110,6 +1152,9 @@ def plot_accuracy_vs_time(
         "accuracy": accuracy,
         "seconds_std": seconds_err,
         "accuracy_std": accuracy_err,
+        "curves": [
+            None if line is None else {k: _plain(v) for k, v in line.items()} for line in lines
+        ],
         "log_x": bool(log_x),
         "path": str(path),
     }

@@ -3,6 +3,7 @@ filter, the shared encoder + classification head, compiling and fitting through 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -29,6 +30,41 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 HEADS = ("linear", "mlp")
+
+#: The values of every strategy's `precision=`: the Keras dtype policy its networks are built
+#: under. `"mixed_float16"` is left out on purpose: float16 needs loss scaling, which Keras adds
+#: only when it compiles a model whose own policy is `"mixed_float16"`, and the strategies'
+#: training models (which hold the losses) are float32; bfloat16 has float32's exponent range
+#: and needs none.
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+@contextlib.contextmanager
+def dtype_policy_scope(policy: str):
+    """Layers constructed inside take the Keras dtype `policy`; the previous one comes back after.
+
+    Keras 3 layers read the global dtype policy (`keras.config.dtype_policy()`) when they are
+    constructed, so building an encoder (any registered one, or a callable that builds its
+    layers without `dtype=`) inside this scope gives it `policy`, and nothing outside the scope
+    changes. The global policy is restored even when building raises.
+
+    Args:
+        policy: a Keras dtype policy name (`"float32"`, `"mixed_bfloat16"`, ...).
+
+    Example:
+        >>> import keras
+        >>> before = keras.config.dtype_policy().name
+        >>> with dtype_policy_scope("mixed_bfloat16"):
+        ...     layer = keras.layers.Dense(4)
+        >>> layer.compute_dtype, layer.variable_dtype, keras.config.dtype_policy().name == before
+        ('bfloat16', 'float32', True)
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -81,6 +117,10 @@ def classification_head(
             over its positions first, as ResNet, DenseNet and WideResNet do (their registry
             entries say so in `preferred_pooling`), then the linear head's single dense layer
             or the mlp head's dense layers.
+
+    The logits layer is always float32 (`dtype="float32"`), whatever the dtype policy the rest
+    is built under: under a mixed policy (a strategy's `precision="mixed_bfloat16"`) every loss,
+    softmax and confidence threshold then sees float32 logits.
     """
     if head not in HEADS:
         raise ValueError(f"head must be one of {HEADS}, got {head!r}.")
@@ -101,7 +141,7 @@ def classification_head(
         x = keras.layers.Flatten(name=f"{name}_flatten")(x)
         for units in (1024, 256, 128):
             x = keras.layers.Dense(units, activation="relu", name=f"{name}_dense{units}")(x)
-    return keras.layers.Dense(n_classes, name=f"{name}_logits")(x)
+    return keras.layers.Dense(n_classes, name=f"{name}_logits", dtype="float32")(x)
 
 
 class BaseStrategy(ClassifierMixin, BaseEstimator):
@@ -130,6 +170,12 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         steps_per_execution: training steps run per compiled call (Keras's option). It changes
             no update, only how often control returns to Python: with the seed's small network
             on a large GPU, 32 made epochs 1.6x faster (`benchmarks/steps_per_execution.py`).
+        precision: the Keras dtype policy the strategy's networks (encoder, heads, decoder,
+            projector) are built under, one of `PRECISIONS`: `"float32"` (the default), or
+            `"mixed_bfloat16"`: layers compute in bfloat16 and keep float32 variables (BatchNorm
+            normalises in float32), for speed on GPUs with bfloat16 units. Augmentation, the
+            logits layer, the losses and the optimizer stay float32, and the global Keras policy
+            is left as it was. Not yet measured on the GPU.
 
     Attributes (after `fit`):
         model_: the trained `keras.Model` from images to class logits; `encoder_` its encoder.
@@ -163,6 +209,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
     ):
         self.encoder = encoder
         self.epochs = epochs
@@ -175,6 +222,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.steps_per_execution = steps_per_execution
+        self.precision = precision
 
     # ------------------------------------------------------------------ public API
     def fit(self, X, y, *, validation_data=None):
@@ -272,8 +320,15 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):  # pragma: no cover
         raise NotImplementedError
 
+    def _precision_scope(self):
+        """A context in which constructed Keras layers take this strategy's `precision` policy
+        (see `dtype_policy_scope`). Build networks inside it; build training models, augmenters,
+        metrics and optimizers outside, so that they stay float32."""
+        return dtype_policy_scope(getattr(self, "precision", "float32"))
+
     def _build_encoder(self) -> keras.Model:
-        return build_encoder(self.encoder, self.input_shape_)
+        with self._precision_scope():
+            return build_encoder(self.encoder, self.input_shape_)
 
     def _head_pooling(self) -> str:
         """How the Keras heads pool the feature map: the encoder's `preferred_pooling`."""
@@ -287,11 +342,12 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         With the default linear head this is seed 001's CNN: max-pool, flatten, dense logits.
         """
         encoder = encoder if encoder is not None else self._build_encoder()
-        inputs = keras.Input(shape=self.input_shape_, name="images")
-        logits = classification_head(
-            encoder(inputs), self.n_classes_, head=head, pooling=self._head_pooling()
-        )
-        model = keras.Model(inputs, logits, name=f"{type(self).__name__.lower()}_classifier")
+        with self._precision_scope():
+            inputs = keras.Input(shape=self.input_shape_, name="images")
+            logits = classification_head(
+                encoder(inputs), self.n_classes_, head=head, pooling=self._head_pooling()
+            )
+            model = keras.Model(inputs, logits, name=f"{type(self).__name__.lower()}_classifier")
         model._semisup_encoder = encoder
         return model
 
@@ -440,6 +496,15 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                 ) from None
         if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
             raise TypeError(f"random_state must be None or an int, got {self.random_state!r}.")
+        precision = getattr(self, "precision", "float32")
+        if not isinstance(precision, str) or precision not in PRECISIONS:
+            reason = ""
+            if precision == "mixed_float16":
+                reason = (
+                    " float16 needs loss scaling, which the strategies' custom training steps do "
+                    "not apply; 'mixed_bfloat16' needs none."
+                )
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.{reason}")
 
     def _seed(self) -> None:
         if self.random_state is not None:

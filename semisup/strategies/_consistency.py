@@ -333,11 +333,12 @@ class ConsistencyTrainer(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         extra = ops.sum(ops.stack(self.losses)) if self.losses else 0.0
         if not isinstance(y_pred, dict):  # validation images
+            y_pred = ops.cast(y_pred, "float32")  # (the head's logits are float32 already)
             y = ops.reshape(ops.cast(y, "int32"), (-1,))
             self.accuracy_tracker.update_state(y, y_pred)
             per_image = keras.losses.sparse_categorical_crossentropy(y, y_pred, from_logits=True)
             return ops.mean(per_image) + extra
-        logits = y_pred["labeled_logits"]
+        logits = ops.cast(y_pred["labeled_logits"], "float32")
         targets = y_pred["labeled_targets"]
         supervised = ops.mean(
             keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
@@ -403,8 +404,11 @@ class ConsistencyStrategy(BaseStrategy):
         horizontal_flip: the weak augmentation mirrors half the images; turn it off where
             mirroring changes the class (digits, text).
         translation: the weak augmentation's largest shift, a fraction of the side (0.125).
-        encoder, callbacks, unlabeled_filter, random_state, verbose, steps_per_execution:
-            see `BaseStrategy`.
+        encoder, callbacks, unlabeled_filter, random_state, verbose, steps_per_execution,
+            precision: see `BaseStrategy`. With `precision="mixed_bfloat16"` the classifier
+            (encoder and head) computes in bfloat16; the images are stored, drawn and augmented
+            in float32 and cast where the encoder takes them, and the losses, the L2 penalty,
+            the confidence mask, the weights and their moving averages stay float32.
 
     Attributes (after `fit`), besides `BaseStrategy`'s:
         training_length_: `{"unit": "steps" | "images", "value": as given, "steps": steps run,

@@ -151,7 +151,8 @@ def build_projector(input_dim, units=(512, 512), name="projector"):
     """The projector: (Dense -> BatchNorm -> ReLU) for all but the last width, then a plain Dense.
 
     As in both papers, the loss is applied to the projector's output and the projector is
-    dropped after pretraining.
+    dropped after pretraining. The embedding layer is always float32 (`dtype="float32"`), so
+    under a mixed dtype policy the losses' batch statistics see float32 embeddings.
 
     Args:
         input_dim: size of the pooled encoder features.
@@ -168,7 +169,7 @@ def build_projector(input_dim, units=(512, 512), name="projector"):
         x = layers.Dense(width, use_bias=False, name=f"{name}_dense{index + 1}")(x)
         x = layers.BatchNormalization(name=f"{name}_norm{index + 1}")(x)
         x = layers.ReLU(name=f"{name}_relu{index + 1}")(x)
-    outputs = layers.Dense(units[-1], name=f"{name}_embedding")(x)
+    outputs = layers.Dense(units[-1], name=f"{name}_embedding", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -204,7 +205,8 @@ class TwoViewPretrainer(keras.Model):
         self.encoder = encoder
         self.projector = projector
         self.augmenter = augmenter
-        self.pool = layers.GlobalAveragePooling2D(name="pool")
+        # the pool computes as the encoder does (bfloat16 under a mixed policy)
+        self.pool = layers.GlobalAveragePooling2D(name="pool", dtype=encoder.dtype_policy)
         self.loss_name = loss
         self.lambda_offdiagonal = lambda_offdiagonal
         self.temperature = temperature
@@ -258,8 +260,10 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
 
     Args:
         encoder, epochs, batch_size, optimizer, learning_rate, early_stopping_patience,
-            callbacks, unlabeled_filter, random_state, verbose: see `BaseStrategy`; `epochs`,
-            `batch_size`, `learning_rate` and early stopping apply to the classifier stage.
+            callbacks, unlabeled_filter, random_state, verbose, steps_per_execution, precision:
+            see `BaseStrategy`; `epochs`, `batch_size`, `learning_rate` and early stopping
+            apply to the classifier stage. `precision` applies to the encoder, the projector
+            (its embedding layer stays float32) and the head; the views are made in float32.
         loss: `"barlow"` (Zbontar et al., 2021) or `"ntxent"` (Chen et al., 2020).
         pretrain_epochs: passes over all images in stage 1; 0 skips pretraining (a random-encoder
             baseline).
@@ -318,6 +322,7 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
         loss="barlow",
         pretrain_epochs=50,
         pretrain_batch_size=256,
@@ -341,6 +346,7 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
             random_state=random_state,
             verbose=verbose,
             steps_per_execution=steps_per_execution,
+            precision=precision,
         )
         self.loss = loss
         self.pretrain_epochs = pretrain_epochs
@@ -369,9 +375,11 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
         feature_channels = encoder.output_shape[-1]
         augmentation = {**DEFAULT_AUGMENTATION, **(self.augmentation or {})}
         augmentation.setdefault("seed", self.random_state)
+        with self._precision_scope():
+            projector = build_projector(feature_channels, tuple(self.projector_units))
         return TwoViewPretrainer(
             encoder,
-            build_projector(feature_channels, tuple(self.projector_units)),
+            projector,
             Augmenter(**augmentation, name="views"),
             loss=self.loss,
             lambda_offdiagonal=self.lambda_offdiagonal,
@@ -405,6 +413,7 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
         features = keras.Model(inputs, model.pool(model.encoder(inputs))).predict(
             images, batch_size=self.prediction_batch_size, verbose=0
         )
+        features = np.asarray(features, dtype=np.float32)  # bfloat16 under a mixed precision
         # The projector's BatchNorm as the loss saw it (batch statistics), not its moving
         # averages, which lag far behind after a short pretraining; stateless, so nothing moves.
         projector = model.projector
@@ -414,7 +423,8 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
             features,
             training=True,
         )
-        feature_std, embedding_std = features.std(axis=0), np.asarray(embeddings).std(axis=0)
+        embeddings = np.asarray(keras.ops.convert_to_numpy(embeddings), dtype=np.float32)
+        feature_std, embedding_std = features.std(axis=0), embeddings.std(axis=0)
         n_dead = int((embedding_std < DEAD_DIMENSION_STD).sum())
         report = {
             "embedding_std_mean": float(embedding_std.mean()),

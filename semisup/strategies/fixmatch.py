@@ -118,6 +118,7 @@ class FixMatch(ConsistencyStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
     ):
         self._store(locals())
 

@@ -135,6 +135,7 @@ class MeanTeacher(ConsistencyStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
     ):
         self._store(locals())
 

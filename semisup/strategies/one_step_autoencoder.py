@@ -27,6 +27,9 @@ class JointAutoencoder(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         logits, reconstruction = y_pred
+        # float32 losses, also when the networks compute in bfloat16 (precision=)
+        logits = ops.cast(logits, "float32")
+        reconstruction = ops.cast(reconstruction, "float32")
         y = ops.reshape(ops.cast(y, "int32"), (-1,))
         labeled = ops.cast(ops.not_equal(y, UNLABELED), logits.dtype)
         per_image = keras.losses.sparse_categorical_crossentropy(
@@ -78,6 +81,7 @@ class OneStepAutoencoder(BaseStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
         reconstruction_weight=1.0,
     ):
         super().__init__(
@@ -92,6 +96,7 @@ class OneStepAutoencoder(BaseStrategy):
             random_state=random_state,
             verbose=verbose,
             steps_per_execution=steps_per_execution,
+            precision=precision,
         )
         self.reconstruction_weight = reconstruction_weight
 
@@ -103,14 +108,15 @@ class OneStepAutoencoder(BaseStrategy):
 
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):
         encoder = self._build_encoder()
-        decoder = check_decoder(
-            resolve(self.encoder).decoder(self.input_shape_), encoder, self.input_shape_
-        )
-        inputs = keras.Input(shape=self.input_shape_, name="images")
-        features = encoder(inputs)
-        logits = classification_head(features, self.n_classes_, pooling=self._head_pooling())
-        reconstruction = decoder(features)
-        classifier = keras.Model(inputs, logits, name="onestepautoencoder_classifier")
+        with self._precision_scope():
+            decoder = check_decoder(
+                resolve(self.encoder).decoder(self.input_shape_), encoder, self.input_shape_
+            )
+            inputs = keras.Input(shape=self.input_shape_, name="images")
+            features = encoder(inputs)
+            logits = classification_head(features, self.n_classes_, pooling=self._head_pooling())
+            reconstruction = decoder(features)
+            classifier = keras.Model(inputs, logits, name="onestepautoencoder_classifier")
         joint = JointAutoencoder(
             inputs,
             [logits, reconstruction],

@@ -72,6 +72,7 @@ class PiModel(ConsistencyStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
     ):
         self._store(locals())
 

@@ -91,6 +91,7 @@ class PseudoLabel(ConsistencyStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
     ):
         self._store(locals())
 

@@ -73,6 +73,7 @@ class SelfTraining(BaseStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
         rounds=3,
         confidence_threshold=0.8,
         top_k_per_class=None,
@@ -93,6 +94,7 @@ class SelfTraining(BaseStrategy):
             random_state=random_state,
             verbose=verbose,
             steps_per_execution=steps_per_execution,
+            precision=precision,
         )
         self.rounds = rounds
         self.confidence_threshold = confidence_threshold

@@ -75,6 +75,7 @@ class TwoStepAutoencoder(FrozenFeatureHeadMixin, BaseStrategy):
         random_state=None,
         verbose=0,
         steps_per_execution=1,
+        precision="float32",
         pretrain_epochs=50,
         pretrain_batch_size=128,
         head="mlp",
@@ -92,6 +93,7 @@ class TwoStepAutoencoder(FrozenFeatureHeadMixin, BaseStrategy):
             random_state=random_state,
             verbose=verbose,
             steps_per_execution=steps_per_execution,
+            precision=precision,
         )
         self.pretrain_epochs = pretrain_epochs
         self.pretrain_batch_size = pretrain_batch_size
@@ -108,11 +110,12 @@ class TwoStepAutoencoder(FrozenFeatureHeadMixin, BaseStrategy):
 
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):
         encoder = self._build_encoder()
-        decoder = check_decoder(
-            resolve(self.encoder).decoder(self.input_shape_), encoder, self.input_shape_
-        )
-        autoencoder = build_autoencoder(encoder, decoder, self.input_shape_)
-        self._compile(autoencoder, loss="mse")
+        with self._precision_scope():
+            decoder = check_decoder(
+                resolve(self.encoder).decoder(self.input_shape_), encoder, self.input_shape_
+            )
+            autoencoder = build_autoencoder(encoder, decoder, self.input_shape_)
+        self._compile(autoencoder, loss="mse")  # Keras's losses compute in float32
         x_all = np.concatenate([x_labeled, x_unlabeled])
         self._keras_fit(
             autoencoder,

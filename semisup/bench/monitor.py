@@ -1,0 +1,213 @@
+"""Test accuracy during training, against training time: the harness's `monitor_every` option.
+
+`AccuracyMonitor` is a Keras callback the harness adds to a strategy's `callbacks`, which every
+strategy passes to every Keras `fit()` it runs (`BaseStrategy._keras_fit`): the supervised fit,
+each self-training round, the autoencoder and contrastive pretraining, the classifier stage, the
+consistency methods' training. Every `every` epochs of each of those phases it predicts the test
+images with the model being fitted and records `(seconds, epoch, accuracy)`.
+
+What is predicted. A strategy's own `predict_proba` needs `model_`, which a strategy sets only
+when its `fit()` is done, so the monitor reads the model Keras is fitting (`self.model`):
+
+- a training model that is not itself the classifier but holds it as `.classifier` (the
+  consistency methods' `ConsistencyTrainer`) is represented by that classifier;
+- a functional model with one image input is used when one of its outputs has shape
+  (batch, n_classes): that output's argmax is the prediction (the supervised and self-training
+  classifiers, the stage-2 classifier of the pretraining strategies, and the one-step
+  autoencoder's joint model, whose first output is the logits);
+- any other model (an autoencoder, whose output is an image; the contrastive pretrainer) cannot
+  classify: its epochs are skipped silently. A scikit-learn head (`head="logistic"`) has no Keras
+  fit, so it adds no point; the harness's final accuracy is the one point after it.
+
+Weight averages. Where the optimizer keeps an exponential moving average of the weights
+(`use_ema=True`, the consistency methods' `ema_decay`), the strategy predicts with that average
+after `fit()`, so the monitor does too: it copies the average into the model's weights (a copy:
+under JAX `predict` donates the weights' buffers, which must not be the average's own), predicts,
+and writes the raw weights back exactly (copied to the host first), so training resumes from the
+very same values. Keras's `SwapEMAWeights` swaps in place instead, which under TensorFlow goes
+through `a + b - b` and need not give the weights back to the last bit.
+
+Time. `seconds` is wall time since `start()` (the harness calls it where it starts timing the
+strategy's `fit()`) minus the time the monitor itself spent evaluating, which is summed in
+`seconds_spent` (the row's `monitor_seconds`). Before reading the clock the monitor waits for the
+device to finish the epoch's steps (JAX dispatches them asynchronously), so that work counts as
+training, not as monitoring.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import keras
+import numpy as np
+
+
+class AccuracyMonitor(keras.callbacks.Callback):
+    """Record test accuracy every `every` epochs of every training phase a strategy runs.
+
+    Args:
+        x: test images, N x H x W x C, float32 in [0, 1] as the strategies train on
+            (`semisup.data._validation.images_to_float`).
+        y: their N true labels, in the label codes the strategy is fitted with.
+        every: record after epochs `every`, `2 * every`, ... of each phase (a positive int).
+        strategy: the strategy being fitted (optional); its `classes_` map the model's output
+            columns to labels and its `n_classes_` is the width of a classifier output. Without
+            it column j is label j and any output of shape (batch, K) counts as class scores.
+        batch_size: images per prediction batch.
+
+    Attributes:
+        curve: one dict per recorded point: `seconds` (training time so far, see the module
+            docstring), `epoch` (epochs of the phase finished, 1-based), `phase` (index of the
+            Keras `fit()` in the strategy's fit, 0-based) and `accuracy` (in [0, 1]).
+        seconds_spent: wall seconds spent evaluating (excluded from `seconds`).
+        started: the `time.perf_counter()` time `seconds` counts from.
+
+    Example:
+        >>> monitor = AccuracyMonitor(x_test, y_test, every=5, strategy=model)  # doctest: +SKIP
+        >>> monitor.start()                                                     # doctest: +SKIP
+        >>> model.set_params(callbacks=[monitor]).fit(x, y)                     # doctest: +SKIP
+        >>> monitor.curve[-1]                                                   # doctest: +SKIP
+        {'seconds': 12.3, 'epoch': 10, 'phase': 0, 'accuracy': 0.91}
+    """
+
+    def __init__(self, x, y, every: int = 1, *, strategy=None, batch_size: int = 1024):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be a positive number of epochs, got {every!r}.")
+        x = np.asarray(x)
+        y = np.asarray(y)
+        if x.ndim != 4 or len(x) != len(y) or len(x) == 0:
+            raise ValueError(
+                f"x must be a non-empty N x H x W x C image batch with one label each in y; got "
+                f"shapes {x.shape} and {y.shape}."
+            )
+        self.x = x
+        self.y = y
+        self.every = int(every)
+        self.strategy = strategy
+        self.batch_size = int(batch_size)
+        self.curve: list[dict] = []
+        self.seconds_spent = 0.0
+        self.started: float | None = None
+        self._phase = -1
+        self._predictor = None
+
+    # ------------------------------------------------------------------ time
+    def start(self, now: float | None = None) -> AccuracyMonitor:
+        """Start the clock (and clear the curve); `now` is a `time.perf_counter()` value."""
+        self.started = time.perf_counter() if now is None else float(now)
+        self.curve = []
+        self.seconds_spent = 0.0
+        self._phase = -1
+        return self
+
+    def training_seconds(self, now: float | None = None) -> float:
+        """Wall seconds since `start()` without the monitor's own evaluation time."""
+        now = time.perf_counter() if now is None else now
+        return now - self.started - self.seconds_spent
+
+    # ------------------------------------------------------------------ Keras hooks
+    def on_train_begin(self, logs=None):
+        if self.started is None:
+            self.start()
+        self._phase += 1
+        self._predictor = _classifier_of(self.model, self._n_classes())
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._predictor is None or (int(epoch) + 1) % self.every:
+            return
+        _wait_for_device(self.model)
+        began = time.perf_counter()
+        seconds = self.training_seconds(began)
+        try:
+            accuracy = self._accuracy()
+        finally:
+            self.seconds_spent += time.perf_counter() - began
+        self.curve.append(
+            {
+                "seconds": round(seconds, 3),
+                "epoch": int(epoch) + 1,
+                "phase": self._phase,
+                "accuracy": accuracy,
+            }
+        )
+
+    def on_train_end(self, logs=None):
+        self._predictor = None  # a sub-model of this phase must not outlive it
+
+    # ------------------------------------------------------------------ evaluation
+    def _n_classes(self) -> int | None:
+        return getattr(self.strategy, "n_classes_", None)
+
+    def _accuracy(self) -> float:
+        model, output = self._predictor
+        with _averaged_weights(self.model):
+            scores = model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        if isinstance(scores, (list, tuple)):
+            scores = scores[output]
+        elif isinstance(scores, dict):
+            scores = list(scores.values())[output]
+        predicted = np.argmax(np.asarray(scores), axis=1)
+        classes = getattr(self.strategy, "classes_", None)
+        if classes is not None:
+            predicted = np.asarray(classes)[predicted]
+        return float(np.mean(predicted == self.y))
+
+
+def _classifier_of(model, n_classes: int | None):
+    """`(model to predict with, index of its class-score output)` for the model being fitted,
+    or None where it has no output of shape (batch, n_classes) (see the module docstring)."""
+    inner = getattr(model, "classifier", None)
+    if isinstance(inner, keras.Model):
+        model = inner
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):  # a subclassed model: no graph to read
+        return None
+    if not isinstance(outputs, (list, tuple)) or not isinstance(inputs, (list, tuple)):
+        return None
+    if len(inputs) != 1 or len(tuple(inputs[0].shape)) != 4:
+        return None
+    for index, output in enumerate(outputs):
+        shape = tuple(output.shape)
+        if len(shape) == 2 and (n_classes is None or shape[1] == n_classes):
+            return model, index
+    return None
+
+
+def _wait_for_device(model) -> None:
+    """Block until the steps dispatched so far have run (reading back one weight does)."""
+    variables = model.trainable_variables or model.variables
+    if variables:
+        keras.ops.convert_to_numpy(min(variables, key=lambda v: int(np.prod(v.shape))))
+
+
+def _ema_pairs(model) -> list:
+    """(weight, its moving average) for each weight the fitted model's optimizer averages."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+    if not getattr(optimizer, "use_ema", False):
+        return []
+    averages = getattr(optimizer, "_model_variables_moving_average", None) or []
+    return list(zip(optimizer._trainable_variables, averages))
+
+
+@contextlib.contextmanager
+def _averaged_weights(model):
+    """Within the block the model's averaged weights stand in for its weights (no-op without
+    `use_ema`); on leaving, the weights are written back from a host copy, bit for bit."""
+    pairs = _ema_pairs(model)
+    saved = [keras.ops.convert_to_numpy(weight) for weight, _ in pairs]
+    try:
+        for weight, average in pairs:
+            # a copy, never the average's own array: under JAX `predict` donates the weights'
+            # buffers, and one shared with the average would delete the optimizer's state
+            weight.assign(keras.ops.convert_to_numpy(average))
+        yield
+    finally:
+        for (weight, _), value in zip(pairs, saved):
+            weight.assign(value)
+
+
+__all__ = ["AccuracyMonitor"]
