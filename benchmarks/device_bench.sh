@@ -12,14 +12,11 @@
 #
 #   SEMISUP_COMMIT=<hash> bash benchmarks/device_bench.sh
 set -euo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false \
-  PYTHONUNBUFFERED=1 SEMISUP_CACHE_DIR=/root/cache TF_CPP_MIN_LOG_LEVEL=3
+source "$(dirname "$0")/_device_env.sh"
 export runs=/root/runs CIFAR_SEEDS=${CIFAR_SEEDS:-0}
 mkdir -p "$runs"
 # decode the JPEGs once, before the workers start
-python3 -c "from semisup.data import load; [print(load(n, data_dir='/root/data')) for n in ('fer2013', 'cifar10-jpeg')]"
+decode_datasets fer2013 cifar10-jpeg
 
 timed() {  # timed LABEL COMMAND...: append "LABEL seconds" to timing.txt
   local label=$1 start

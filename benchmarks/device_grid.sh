@@ -13,10 +13,7 @@ name=$1
 shift
 # SEMISUP_FOREGROUND=1 runs the grid in the foreground (to queue several on one GPU:
 # benchmarks/device_session.sh); CUDA_VISIBLE_DEVICES picks the GPU on a machine with several.
-[ -d /tmp/site/keras ] || python3 -m pip install -q --no-index --no-deps --no-compile \
-  --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false \
-  PYTHONUNBUFFERED=1 SEMISUP_CACHE_DIR=/root/cache TF_CPP_MIN_LOG_LEVEL=3
+source "$(dirname "$0")/_device_env.sh"
 mkdir -p /root/runs
 command="start=\$(date +%s); python3 -m semisup.cli bench --data-dir /root/data --no-report -v \
   --run-dir /root/runs/$name $*; code=\$?; \

@@ -11,13 +11,10 @@ set -euo pipefail
 dataset=${1:-fer2013}
 seed=${2:-0}
 shift 2 || true
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
-  --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false \
-  PYTHONUNBUFFERED=1 SEMISUP_CACHE_DIR=/root/cache
+source "$(dirname "$0")/_device_env.sh"
 mkdir -p /root/results
 # warm the array cache once so the parallel processes do not all decode the JPEGs
-python3 -c "from semisup.data import load; print(load('$dataset', data_dir='/root/data'))"
+decode_datasets "$dataset"
 groups=(
   "self_training none"
   "self_training deep_svdd:0.1"

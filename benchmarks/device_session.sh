@@ -17,13 +17,11 @@
 #
 #   SEMISUP_COMMIT=<hash> bash benchmarks/device_session.sh
 set -euo pipefail
-[ -d /tmp/site/keras ] || python3 -m pip install -q --no-index --no-deps --no-compile \
-  --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false \
-  PYTHONUNBUFFERED=1 SEMISUP_CACHE_DIR=/root/cache TF_CPP_MIN_LOG_LEVEL=3 SEMISUP_FOREGROUND=1
+source "$(dirname "$0")/_device_env.sh"
+export SEMISUP_FOREGROUND=1
 mkdir -p /root/runs
 # decode the data sets once, before the queues start
-python3 -c "from semisup.data import load; [print(load(n, data_dir='/root/data')) for n in ('fer2013', 'cifar10-jpeg')]"
+decode_datasets fer2013 cifar10-jpeg
 
 grid=benchmarks/device_grid.sh
 CUDA_VISIBLE_DEVICES=0 setsid nohup bash -c "

@@ -15,11 +15,9 @@
 # Expects the data under /root/data/<name>/ and Keras's wheels in .whl/ (benchmarks/README.md).
 set -euo pipefail
 seed=${SEED:-0}
-[ -d /tmp/site/keras ] || python3 -m pip install -q --no-index --no-deps --no-compile \
-  --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax SEMISUP_CACHE_DIR=/root/cache
+source "$(dirname "$0")/_device_env.sh"
 # decode the data sets once, before the runs start
-python3 -c "from semisup.data import load; [print(load(n, data_dir='/root/data')) for n in ('fer2013', 'cifar10-jpeg')]"
+decode_datasets fer2013 cifar10-jpeg
 gpu=0
 for dataset in cifar10-jpeg fer2013; do
   CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-fixmatch-$dataset-seed$seed" \
