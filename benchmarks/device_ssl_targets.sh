@@ -4,8 +4,8 @@
 #   GPU 0: the CIFAR-10 JPEG copy (benchmarks/configs/ssl_fixmatch_cifar10-jpeg.toml)
 #   GPU 1: FER2013 (benchmarks/configs/ssl_fixmatch_fer2013.toml)
 # for seed $SEED (default 0), into /root/runs/ssl-fixmatch-<data set>-seed<SEED>. One seed per
-# session fits the 30 device-minutes; merge the seeds' run folders afterwards (concatenate
-# results.jsonl, copy predictions/ and splits/) and run `semisup bench report` on the result.
+# session fits the 30 device-minutes; merge the seeds' run folders afterwards
+# (`semisup bench merge OUT RUN-seed0 RUN-seed1 ...`) and run `semisup bench report OUT`.
 #
 #   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
 # Extra `semisup bench` arguments for both runs go in $EXTRA, e.g. EXTRA="--set precision=mixed_bfloat16".

@@ -159,6 +159,26 @@ def _bench_report(args) -> int:
     return 0
 
 
+def _bench_merge(args) -> int:
+    import shlex
+    import warnings
+
+    from semisup.bench.merge import merge_runs
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            summary = merge_runs(args.out_dir, args.run_dirs, force=args.force)
+        finally:  # a torn line or a cell in progress explains what follows
+            for warning in caught:
+                print(f"semisup: warning: {warning.message}", file=sys.stderr)
+    print(summary.line())
+    if summary.config_note:
+        print(f"config.json not written: {summary.config_note}")
+    print(f"next: semisup bench report {shlex.quote(str(summary.out_dir))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="semisup",
@@ -179,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench",
         help="run a benchmark grid (default: the demo preset on digits); "
-        "'semisup bench report RUN_DIR' rewrites a run's report",
+        "'semisup bench report RUN_DIR' rewrites a run's report, "
+        "'semisup bench merge OUT RUN...' combines run folders",
         description="Run every strategy x filter x label budget x seed of a grid; finished "
         "cells are skipped on a re-run. Lists are comma-separated.",
     )
@@ -240,6 +261,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench_report.add_argument("run_dir")
     bench_report.set_defaults(handler=_bench_report)
 
+    bench_merge = commands.add_parser(
+        "bench-merge",
+        prog="semisup bench merge",
+        help="combine run folders of one grid, run separately (e.g. one seed each), into one",
+        description="Merge run folders of one grid into OUT: their results.jsonl rows and the "
+        "predictions and split files the rows name. A cell in two folders is kept once when "
+        "identical and is an error when it differs. Then: semisup bench report OUT.",
+    )
+    bench_merge.add_argument("out_dir", metavar="OUT", help="the merged run folder")
+    bench_merge.add_argument("run_dirs", metavar="RUN", nargs="+", help="run folders to merge")
+    bench_merge.add_argument(
+        "--force",
+        action="store_true",
+        help="OUT already holds results.jsonl: add the runs to it (nothing is deleted)",
+    )
+    bench_merge.set_defaults(handler=_bench_merge)
+
     data = commands.add_parser("data", help="inspect data sets")
     data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
     info = data_commands.add_parser("info", help="counts per split and class, and checksums")
@@ -256,11 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `semisup bench report RUN_DIR` reads better than a separate command name
+    # `semisup bench report RUN_DIR` reads better than a separate command name (and `merge`)
     for index, word in enumerate(argv):
         if not word.startswith("-"):
-            if word == "bench" and argv[index + 1 : index + 2] == ["report"]:
-                argv[index : index + 2] = ["bench-report"]
+            following = argv[index + 1 : index + 2]
+            if word == "bench" and following in (["report"], ["merge"]):
+                argv[index : index + 2] = [f"bench-{following[0]}"]
             break
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

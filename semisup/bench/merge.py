@@ -1,0 +1,322 @@
+"""Combine run folders of one grid, run separately (one seed per GPU session, say), into one.
+
+    semisup bench merge runs/fixmatch runs/fixmatch-seed0 runs/fixmatch-seed1 runs/fixmatch-seed2
+    semisup bench report runs/fixmatch
+
+The merged folder is a run folder like any other (see `runner.py`): its `results.jsonl` holds the
+rows of every input, and the files those rows name (`predictions_file`, `split_file`) are copied
+beside it, so `semisup bench report` shows the seeds together (mean +- std over seeds). Transient
+parts of an input (`claims/`, `checkpoints/`), earlier reports and set-aside results files are
+not copied.
+
+A cell (`cell_id`, the key that makes a re-run skip a cell) found in two inputs is kept once when
+its rows are identical, and is an error naming the cell and both folders when they differ: which
+one is right is the user's choice, never a silent one. The same holds for a file the rows name.
+Nothing is written before every input has been checked, and nothing in the output folder is
+deleted or overwritten, except `config.json` (the grid, rewritten by every run anyway).
+
+Example:
+    >>> from semisup.bench.merge import merge_runs
+    >>> summary = merge_runs("runs/merged", ["runs/seed0", "runs/seed1"])  # doctest: +SKIP
+    >>> print(summary.line())  # doctest: +SKIP
+    merged 10 rows into runs/merged: 5 from runs/seed0, 5 from runs/seed1; 0 duplicates dropped
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import os
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from semisup.bench.report import load_rows
+from semisup.bench.runner import RESULTS_FILE, read_results
+
+# Keys of a row that name a file of its run folder, relative to that folder.
+ARTIFACT_KEYS = ("predictions_file", "split_file")
+# Keys of config.json in which the merged runs may differ: their union is the merged grid.
+_CONFIG_UNION_KEY = "seeds"
+# ...and one that only says where the data were on the machine that ran it.
+_CONFIG_IGNORED_KEYS = ("data_dir",)
+
+
+@dataclass
+class MergeSummary:
+    """What `merge_runs` did.
+
+    Attributes:
+        out_dir: the merged run folder.
+        rows_from: per input folder (in the order given), the rows taken from it.
+        already_there: rows the output folder held before (`force`), all kept.
+        duplicates: rows identical to one already taken (from an earlier input), kept once.
+        files_copied: files (predictions, splits) copied into the output folder.
+        config_note: why `config.json` was not written, or None when it was.
+    """
+
+    out_dir: Path
+    rows_from: dict[str, int] = field(default_factory=dict)
+    already_there: int = 0
+    duplicates: int = 0
+    files_copied: int = 0
+    config_note: str | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return self.already_there + sum(self.rows_from.values())
+
+    def line(self) -> str:
+        """One line: the rows merged from each folder and the duplicates dropped."""
+        parts = ", ".join(f"{count} from {folder}" for folder, count in self.rows_from.items())
+        before = f" ({self.already_there} already there)" if self.already_there else ""
+        return (
+            f"merged {_count(self.n_rows, 'row')} into {self.out_dir}{before}: {parts}; "
+            f"{_count(self.duplicates, 'identical duplicate')} dropped"
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _check_run_folder(folder: Path) -> None:
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder} does not exist: expected a run folder of semisup bench.")
+    if not folder.is_dir():
+        raise NotADirectoryError(
+            f"{folder} is a file, not a run folder of semisup bench (a folder holding "
+            f"{RESULTS_FILE})."
+        )
+    if not (folder / RESULTS_FILE).is_file():
+        raise FileNotFoundError(
+            f"{folder} is not a run folder: it has no {RESULTS_FILE} (the rows `semisup bench "
+            "--run-dir` writes, one per finished cell)."
+        )
+
+
+def _differing_keys(first: dict, second: dict) -> str:
+    keys = sorted(
+        key
+        for key in set(first) | set(second)
+        if json.dumps(first.get(key), sort_keys=True) != json.dumps(second.get(key), sort_keys=True)
+    )
+    return ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")
+
+
+def _conflict(what: str, first: Path, second: Path, out_dir: Path, detail: str = "") -> ValueError:
+    if out_dir.resolve() in (first.resolve(), second.resolve()):
+        advice = (
+            f"merge into a new folder instead, leaving out the one of {first} and {second} you "
+            "do not want"
+        )
+    else:
+        advice = f"leave {first} or {second} out of the command and merge again"
+    return ValueError(
+        f"{what} differs between {first} and {second}{detail}; the merge keeps only one of them "
+        f"and will not choose: {advice}. Nothing was written."
+    )
+
+
+def _artifact_path(folder: Path, row: dict, key: str) -> str | None:
+    name = row.get(key)
+    if not name:
+        return None
+    relative = PurePosixPath(str(name))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(
+            f"{folder / RESULTS_FILE}: cell {row['cell_id']!r} names {key} {name!r}, which is "
+            "not inside its run folder."
+        )
+    return str(relative)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    return filecmp.cmp(first, second, shallow=False)
+
+
+def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
+    """The grid of the merged folder: the inputs' `config.json` with the union of their seeds,
+    or (None, why not) when one has none or they differ in anything else."""
+    configs = []
+    for folder in folders:
+        path = folder / "config.json"
+        try:
+            config = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None, f"{path} is missing or unreadable"
+        if not isinstance(config, dict) or not isinstance(config.get(_CONFIG_UNION_KEY), list):
+            return None, f"{path} is not a grid of semisup bench"
+        configs.append(config)
+    merged = dict(configs[0])
+    seeds: list = []
+    for folder, config in zip(folders, configs):
+        ignored = (_CONFIG_UNION_KEY, *_CONFIG_IGNORED_KEYS)
+        differing = sorted(
+            key
+            for key in set(config) | set(merged)
+            if key not in ignored and config.get(key) != merged.get(key)
+        )
+        if differing:
+            return None, (
+                f"the grids of {folders[0]} and {folder} differ in {', '.join(differing)}, "
+                "not only in their seeds"
+            )
+        seeds += [seed for seed in config[_CONFIG_UNION_KEY] if seed not in seeds]
+    merged[_CONFIG_UNION_KEY] = sorted(
+        seeds, key=lambda seed: (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed))
+    )
+    return merged, None
+
+
+def _write_atomically(path: Path, write) -> None:
+    temporary = path.with_name(f".{path.name}.merge-{os.getpid()}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
+    """Merge the run folders `run_dirs` of one grid into the run folder `out_dir`.
+
+    Args:
+        out_dir: the merged run folder (created if needed). It must not hold a `results.jsonl`
+            yet, unless `force`.
+        run_dirs: run folders written by `semisup bench` (each holding `results.jsonl`), e.g.
+            one per seed. They are only read.
+        force: `out_dir` may already be a run folder (an earlier merge, or one of the runs):
+            its rows count as a first input and the new ones are appended; nothing there is
+            deleted or overwritten.
+
+    Returns:
+        A `MergeSummary` (`summary.line()` is the one-line account).
+
+    Raises:
+        FileNotFoundError, NotADirectoryError: an input is not a run folder (no results.jsonl).
+        FileExistsError: `out_dir` holds a results.jsonl and `force` is False.
+        ValueError: a cell (or a file its row names) differs between two inputs, naming both;
+            or a results file is damaged (as `semisup.bench.report.load_rows`). Nothing is
+            written then.
+
+    Warns:
+        UserWarning: an input has a cell in progress (`checkpoints/`, left out), or a row names
+            a file its folder lacks. `ResultsFileWarning`: as `load_rows` (a torn last line is
+            left out).
+    """
+    out_dir = Path(out_dir)
+    folders = [Path(folder) for folder in run_dirs]
+    if not folders:
+        raise ValueError("Nothing to merge: name at least one run folder.")
+    for folder in folders:
+        _check_run_folder(folder)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"{out_dir} is a file; the merged run folder must be a folder.")
+    out_results = out_dir / RESULTS_FILE
+    if out_results.exists():
+        if not force:
+            raise FileExistsError(
+                f"{out_dir} already holds {RESULTS_FILE}. Merge into a new folder, or pass "
+                "--force to add the runs to it (its rows are kept; nothing in it is deleted)."
+            )
+        read_results(out_results)  # a last line torn by a kill is set aside, as a run would
+        folders.insert(0, out_dir)
+    unique: dict[Path, Path] = {}
+    for folder in folders:
+        unique.setdefault(folder.resolve(), folder)
+    folders = list(unique.values())
+    out_key = out_dir.resolve()
+
+    # ---- check everything before writing anything
+    kept: dict[str, tuple[dict, str, Path]] = {}  # cell_id -> (row, canonical JSON, folder)
+    holders: dict[str, list[Path]] = {}  # cell_id -> folders holding that very row
+    summary = MergeSummary(out_dir)
+    for folder in folders:
+        for transient in ("checkpoints", "claims"):
+            path = folder / transient
+            if folder.resolve() != out_key and path.is_dir() and any(path.iterdir()):
+                warnings.warn(
+                    f"{folder} has a cell in progress ({transient}/ is not empty): it was killed "
+                    "or is still running; only its finished cells are merged.",
+                    stacklevel=2,
+                )
+                break
+        taken = 0
+        for row in load_rows(folder):
+            cell = str(row["cell_id"])
+            canonical = json.dumps(row, sort_keys=True)
+            if cell in kept:
+                first_row, first_canonical, first_folder = kept[cell]
+                if canonical != first_canonical:
+                    raise _conflict(
+                        f"cell {cell!r}",
+                        first_folder,
+                        folder,
+                        out_dir,
+                        f" (in {_differing_keys(first_row, row)})",
+                    )
+                summary.duplicates += 1
+                holders[cell].append(folder)
+                continue
+            kept[cell] = (row, canonical, folder)
+            holders[cell] = [folder]
+            taken += 1
+        if folder.resolve() == out_key:
+            summary.already_there = taken
+        else:
+            summary.rows_from[str(folder)] = taken
+
+    copies: dict[str, tuple[Path, Path]] = {}  # relative path -> (file to copy, its folder)
+    for cell, (row, _, _) in kept.items():
+        for key in ARTIFACT_KEYS:
+            name = _artifact_path(holders[cell][0], row, key)  # the same row in every holder
+            if name is None:
+                continue
+            present = [folder for folder in holders[cell] if (folder / name).is_file()]
+            if not present:
+                warnings.warn(
+                    f"{holders[cell][0]}: cell {cell!r} names {name}, which is missing there; "
+                    "the merged folder lacks it too (the report leaves out what needs it).",
+                    stacklevel=2,
+                )
+            for folder in present:
+                source, source_folder = copies.setdefault(name, (folder / name, folder))
+                if source_folder != folder and not _same_file(source, folder / name):
+                    raise _conflict(name, source_folder, folder, out_dir)
+    for name, (source, folder) in list(copies.items()):
+        target = out_dir / name
+        if folder.resolve() == out_key:
+            del copies[name]  # already there
+        elif target.exists():
+            if not target.is_file() or not _same_file(source, target):
+                raise _conflict(name, out_dir, folder, out_dir)
+            del copies[name]
+    config, summary.config_note = _merged_config(folders)
+
+    # ---- write: the files first, so a row never names a file that is not there yet
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, (source, _) in copies.items():
+        target = out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, lambda path, source=source: shutil.copy2(source, path))
+    summary.files_copied = len(copies)
+    if config is not None:
+        text = json.dumps(config, indent=2) + "\n"
+        _write_atomically(out_dir / "config.json", lambda path: path.write_text(text))
+    new_rows = "".join(
+        json.dumps(row) + "\n" for row, _, folder in kept.values() if folder.resolve() != out_key
+    )
+    if out_results.exists():
+        with open(out_results, "a") as handle:  # appended, as the runner appends its rows
+            handle.write(new_rows)
+            handle.flush()
+            os.fsync(handle.fileno())
+    else:
+        _write_atomically(out_results, lambda path: path.write_text(new_rows))
+    return summary
+
+
+__all__ = ["MergeSummary", "merge_runs"]

@@ -1,0 +1,376 @@
+"""Tests of `semisup bench merge`: run folders of one grid, run separately (one seed each), merged
+into one that `semisup bench report` reads. The run folders are written by hand in the format of
+semisup/bench/SCHEMA.md (tiny predictions and split files), plus one end-to-end test on two real
+one-epoch runs of the embedded digits."""
+
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semisup.bench.merge import merge_runs
+from semisup.bench.report import ResultsFileWarning, load_rows, write_report
+from semisup.cli import build_parser, main
+
+CLASS_NAMES = ["angry", "happy", "sad"]
+TEST_SPLIT = "PrivateTest"
+STRATEGIES = ("supervised", "self_training")
+
+
+def make_row(strategy="supervised", seed=0, accuracy=0.5, filter_name="none"):
+    """A result row as the runner writes it (the keys the report and the merge read)."""
+    cell_id = f"fer2013|{strategy}|{filter_name}|seed|{seed}|conv4"
+    return {
+        "cell_id": cell_id,
+        "dataset": "fer2013",
+        "strategy": strategy,
+        "filter": filter_name,
+        "nu": None,
+        "budget": "seed",
+        "seed": seed,
+        "encoder": "conv4",
+        "test_split": TEST_SPLIT,
+        "class_names": CLASS_NAMES,
+        "n_labeled": 30,
+        "n_unlabeled": 100,
+        "n_unlabeled_removed": 0,
+        "fraction_removed": 0.0,
+        "params": {"epochs": 2},
+        "filter_params": None,
+        "metrics": {"accuracy": accuracy, "macro_f1": accuracy - 0.05, "ece": 0.1, "nll": 1.0},
+        "confusion_matrix": [[5, 1, 0], [1, 5, 1], [0, 1, 6]],
+        "history": {"classifier": {"loss": [1.0, 0.8], "accuracy": [0.4, accuracy]}},
+        "rounds": None,
+        "pseudo_label_precision": None,
+        "fit_seconds": 1.0 + seed,
+        "images_seen": 100,
+        "images_per_second": 100.0,
+        "split_file": f"splits/fer2013_seed_seed{seed}.npz",
+        "split_sha256": "0" * 64,
+        "predictions_file": f"predictions/{strategy}-{seed}.npz",
+        "provenance": {"commit": "abc123", "backend": "jax", "time": f"2026-01-0{seed + 1}"},
+    }
+
+
+def write_predictions(path: Path, row: dict, shift: int = 0) -> None:
+    """A predictions file in the runner's format: `proba_<split>` and `y_<split>`."""
+    rng = np.random.default_rng(row["seed"] + shift)
+    y = np.arange(30) % 3
+    proba = rng.dirichlet(np.ones(3), size=30)
+    proba[np.arange(20), y[:20]] += 2  # mostly right
+    proba /= proba.sum(axis=1, keepdims=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        np.savez_compressed(
+            handle,
+            cell_id=np.array(row["cell_id"]),
+            **{f"proba_{TEST_SPLIT}": proba.astype(np.float16), f"y_{TEST_SPLIT}": y},
+        )
+
+
+def write_split(path: Path, seed: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, labeled=np.arange(seed, seed + 30), unlabeled=np.arange(30, 130))
+
+
+def make_run(folder: Path, rows, seeds=None, tail: str = "") -> Path:
+    """A run folder: results.jsonl, the files its rows name, config.json and transient parts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + tail)
+    for row in rows:
+        write_predictions(folder / row["predictions_file"], row)
+        write_split(folder / row["split_file"], row["seed"])
+    config = {
+        "datasets": ["fer2013"],
+        "strategies": ["supervised", "self_training"],
+        "filters": ["none"],
+        "budgets": ["seed"],
+        "seeds": sorted({row["seed"] for row in rows}) if seeds is None else seeds,
+        "encoder": "conv4",
+        "params": {"epochs": 2},
+        "data_dir": str(folder / "data"),
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "claims").mkdir(exist_ok=True)
+    (folder / "report.md").write_text("# an old report\n")
+    return folder
+
+
+def seed_run(folder: Path, seed: int) -> Path:
+    rows = [
+        make_row("supervised", seed, 0.40 + 0.01 * seed),
+        make_row("self_training", seed, 0.45 + 0.02 * seed),
+    ]
+    return make_run(folder, rows)
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+# ------------------------------------------------------------------------------------------
+# merging
+
+
+def test_rows_and_the_files_they_name_are_merged_and_the_report_shows_both_seeds(tmp_path):
+    first, second = seed_run(tmp_path / "seed0", 0), seed_run(tmp_path / "seed1", 1)
+    before = {run: files_of(run) for run in (first, second)}
+    out = tmp_path / "merged"
+
+    summary = merge_runs(out, [first, second])
+
+    assert summary.rows_from == {str(first): 2, str(second): 2}
+    assert summary.duplicates == 0 and summary.already_there == 0 and summary.files_copied == 6
+    assert summary.line() == (
+        f"merged 4 rows into {out}: 2 from {first}, 2 from {second}; 0 identical duplicates dropped"
+    )
+    merged_rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert merged_rows == load_rows(first) + load_rows(second)
+    merged = files_of(out)
+    for run in (first, second):
+        for name in ("predictions/supervised", "predictions/self_training", "splits/fer2013"):
+            ((path, content),) = [
+                (path, content)
+                for path, content in before[run].items()
+                if path.startswith(name) and ("seed1" in path or "-1" in path) == (run == second)
+            ]
+            assert merged[path] == content
+    # transient parts, earlier reports: not copied; the grid: the union of the seeds
+    assert sorted(merged) == sorted(
+        ["results.jsonl", "config.json"]
+        + [f"predictions/{name}-{seed}.npz" for name in STRATEGIES for seed in (0, 1)]
+        + [f"splits/fer2013_seed_seed{seed}.npz" for seed in (0, 1)]
+    )
+    assert not (out / "claims").exists()
+    config = json.loads(merged["config.json"])
+    assert config["seeds"] == [0, 1] and config["data_dir"] == str(first / "data")
+    assert summary.config_note is None
+    # the inputs are only read
+    assert {run: files_of(run) for run in (first, second)} == before
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a clean merge reads as a clean run folder
+        text = write_report(out).read_text()
+    assert "4 rows" in text and "2 seeds (0, 1)" in text
+    assert "Calibration: skipped" not in text  # recomputed from the copied predictions
+
+
+def test_a_cell_in_two_folders_is_kept_once_when_identical(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    copy = make_row("self_training", 0, 0.45)  # the very row of seed0, e.g. a copied folder
+    second = make_run(tmp_path / "seed1", [make_row("supervised", 1, 0.41), copy])
+
+    summary = merge_runs(tmp_path / "merged", [first, second])
+
+    assert summary.rows_from == {str(first): 2, str(second): 1} and summary.duplicates == 1
+    assert "3 rows" in summary.line() and "1 identical duplicate dropped" in summary.line()
+    ids = [row["cell_id"] for row in load_rows(tmp_path / "merged")]
+    assert ids == [
+        "fer2013|supervised|none|seed|0|conv4",
+        "fer2013|self_training|none|seed|0|conv4",
+        "fer2013|supervised|none|seed|1|conv4",
+    ]
+
+
+def test_a_cell_that_differs_between_folders_is_an_error_naming_both(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    rerun = make_row("supervised", 0, 0.39)  # the same cell run again: another result
+    second = make_run(tmp_path / "again", [rerun])
+    out = tmp_path / "merged"
+
+    with pytest.raises(ValueError) as raised:
+        merge_runs(out, [first, second])
+
+    message = str(raised.value)
+    assert "'fer2013|supervised|none|seed|0|conv4'" in message
+    assert str(first) in message and str(second) in message
+    assert "metrics" in message and "leave" in message and "Nothing was written" in message
+    assert not out.exists()
+
+
+def test_a_named_file_that_differs_between_folders_is_an_error(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    # another strategy of seed 0, run elsewhere, but its split file differs (another data copy)
+    second = make_run(tmp_path / "other", [make_row("contrastive", 0, 0.5)])
+    write_split(second / "splits/fer2013_seed_seed0.npz", seed=7)
+    out = tmp_path / "merged"
+    out.mkdir()
+
+    with pytest.raises(ValueError, match="splits/fer2013_seed_seed0.npz differs between") as raised:
+        merge_runs(out, [first, second])
+
+    assert str(first) in str(raised.value) and str(second) in str(raised.value)
+    assert not any(out.iterdir())
+
+
+def test_a_folder_without_results_is_not_a_run_folder(tmp_path):
+    run = seed_run(tmp_path / "seed0", 0)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    with pytest.raises(FileNotFoundError, match=r"is not a run folder: it has no results\.jsonl"):
+        merge_runs(tmp_path / "merged", [run, empty])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        merge_runs(tmp_path / "merged", [run, tmp_path / "typo"])
+    with pytest.raises(NotADirectoryError):
+        merge_runs(tmp_path / "merged", [run / "results.jsonl"])
+    assert not (tmp_path / "merged").exists()
+
+
+def test_an_existing_run_folder_needs_force_which_adds_to_it_and_deletes_nothing(tmp_path):
+    runs = [seed_run(tmp_path / f"seed{seed}", seed) for seed in (0, 1, 2)]
+    out = tmp_path / "merged"
+    merge_runs(out, runs[:2])
+    (out / "notes.txt").write_text("mine")
+    results_before = (out / "results.jsonl").read_bytes()
+
+    with pytest.raises(FileExistsError, match="--force"):
+        merge_runs(out, [runs[2]])
+    assert (out / "results.jsonl").read_bytes() == results_before
+
+    summary = merge_runs(out, runs, force=True)  # the same runs again, and a third seed
+
+    assert summary.already_there == 4 and summary.duplicates == 4
+    assert summary.rows_from == {str(runs[0]): 0, str(runs[1]): 0, str(runs[2]): 2}
+    assert "(4 already there)" in summary.line()
+    results = (out / "results.jsonl").read_bytes()
+    assert results.startswith(results_before) and len(load_rows(out)) == 6
+    assert (out / "notes.txt").read_text() == "mine"
+    assert json.loads((out / "config.json").read_text())["seeds"] == [0, 1, 2]
+
+    # one of the runs may be the output folder itself
+    summary = merge_runs(runs[0], [runs[1]], force=True)
+    assert summary.already_there == 2 and summary.rows_from == {str(runs[1]): 2}
+    assert len(load_rows(runs[0])) == 4
+
+
+def test_conflict_with_the_output_folder_advises_a_new_folder(tmp_path):
+    out = seed_run(tmp_path / "seed0", 0)
+    second = make_run(tmp_path / "again", [make_row("supervised", 0, 0.3)])
+    with pytest.raises(ValueError, match="merge into a new folder instead"):
+        merge_runs(out, [second], force=True)
+
+
+def test_grids_that_differ_beyond_their_seeds_get_no_config(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    second = seed_run(tmp_path / "seed1", 1)
+    config = json.loads((second / "config.json").read_text())
+    (second / "config.json").write_text(json.dumps({**config, "encoder": "wrn28_2"}))
+
+    summary = merge_runs(tmp_path / "merged", [first, second])
+
+    assert not (tmp_path / "merged" / "config.json").exists()
+    assert "differ in encoder" in summary.config_note
+
+
+def test_torn_lines_cells_in_progress_and_missing_files_warn(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    second = make_run(tmp_path / "seed1", [make_row("supervised", 1)], tail='{"cell_id": "x"')
+    (second / "checkpoints" / "abc").mkdir(parents=True)
+    (first / "predictions/supervised-0.npz").unlink()
+    torn_before = (second / "results.jsonl").read_bytes()
+
+    with pytest.warns(UserWarning) as caught:
+        summary = merge_runs(tmp_path / "merged", [first, second])
+
+    messages = [str(item.message) for item in caught]
+    assert any("torn last line" in m for m in messages)
+    assert any(item.category is ResultsFileWarning for item in caught)
+    assert any("cell in progress" in m and str(second) in m for m in messages)
+    assert any("predictions/supervised-0.npz, which is missing" in m for m in messages)
+    assert summary.n_rows == 3
+    assert (second / "results.jsonl").read_bytes() == torn_before  # the input is not repaired
+    assert not (tmp_path / "merged" / "predictions/supervised-0.npz").exists()
+
+
+def test_a_row_naming_a_file_outside_its_folder_is_refused(tmp_path):
+    row = {**make_row(), "predictions_file": "../elsewhere.npz"}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "results.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ValueError, match="not inside its run folder"):
+        merge_runs(tmp_path / "merged", [run])
+
+
+# ------------------------------------------------------------------------------------------
+# command line
+
+
+def test_command_line_prints_the_summary_and_the_report_command(tmp_path, capsys):
+    first, second = seed_run(tmp_path / "seed0", 0), seed_run(tmp_path / "seed1", 1)
+    out = tmp_path / "merged"
+    args = build_parser().parse_args(["bench-merge", str(out), str(first), str(second)])
+    assert (args.out_dir, args.run_dirs, args.force) == (str(out), [str(first), str(second)], False)
+
+    assert main(["bench", "merge", str(out), str(first), str(second)]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        f"merged 4 rows into {out}: 2 from {first}, 2 from {second}; "
+        "0 identical duplicates dropped",
+        f"next: semisup bench report {out}",
+    ]
+    assert main(["bench", "report", str(out)]) == 0
+    assert (out / "report.md").is_file()
+
+
+def test_command_line_errors_are_one_line(tmp_path, capsys):
+    run = seed_run(tmp_path / "seed0", 0)
+    (tmp_path / "plain").mkdir()
+    assert main(["bench", "merge", str(tmp_path / "out"), str(run), str(tmp_path / "plain")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("semisup: error: ") and "has no results.jsonl" in error
+    assert len(error.strip().splitlines()) == 1
+
+    assert main(["bench", "merge", str(tmp_path / "out"), str(run)]) == 0
+    assert main(["bench", "merge", str(tmp_path / "out"), str(run)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["bench", "merge", "--force", str(tmp_path / "out"), str(run)]) == 0
+
+
+def test_merge_imports_no_keras():
+    code = (
+        "import sys, semisup.bench.merge; "
+        "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+# ------------------------------------------------------------------------------------------
+# end to end: two real runs of one grid, one seed each
+
+
+def test_two_real_one_seed_runs_merge_into_one_report(tmp_path):
+    from semisup.bench import BenchConfig, run
+
+    grid = {
+        "datasets": ["digits"],
+        "strategies": ["supervised"],
+        "filters": ["none"],
+        "budgets": ["k:5"],
+        "params": {"epochs": 1, "batch_size": 32},
+    }
+    runs = []
+    for seed in (0, 1):
+        config = BenchConfig.from_sources(overrides={**grid, "seeds": [seed]})
+        runs.append(tmp_path / f"seed{seed}")
+        run(config, runs[-1], verbose=0, report=False)
+
+    merge_runs(tmp_path / "merged", runs)
+
+    rows = load_rows(tmp_path / "merged")
+    assert [row["seed"] for row in rows] == [0, 1]
+    for row in rows:
+        assert (tmp_path / "merged" / row["predictions_file"]).is_file()
+        assert (tmp_path / "merged" / row["split_file"]).is_file()
+    assert json.loads((tmp_path / "merged" / "config.json").read_text())["seeds"] == [0, 1]
+    text = write_report(tmp_path / "merged").read_text()
+    assert "2 seeds (0, 1)" in text and "supervised" in text
