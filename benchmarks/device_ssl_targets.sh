@@ -8,10 +8,9 @@
 # (`semisup bench merge OUT RUN-seed0 RUN-seed1 ...`) and run `semisup bench report OUT`.
 #
 #   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
-# Extra `semisup bench` arguments for both runs go in $EXTRA, e.g. EXTRA="--set precision=mixed_bfloat16".
-# SEED may list several seeds (SEED=0,1): a GPU then runs them one after the other, which fits a
-# session when each run is shorter than 20 minutes (in bfloat16, the configs' step counts take
-# about half of it at the 96 steps/s measured for FixMatch on WRN-28-2).
+# The configs run in bfloat16 with step counts that fill ~18 of the 20 minutes (one seed per GPU
+# per session; SEED=0,1 runs two seeds one after the other on each GPU, which only fits with
+# shorter runs). Extra `semisup bench` arguments for both runs go in $EXTRA.
 # Expects the data under /root/data/<name>/ and Keras's wheels in .whl/ (benchmarks/README.md).
 set -euo pipefail
 seed=${SEED:-0}
