@@ -22,6 +22,8 @@ def test_step_breakdown_runs_a_strategy_and_writes_a_json_line(tmp_path, capsys)
     out = tmp_path / "breakdown.jsonl"
     results = script.main(
         [
+            "--lengths",
+            "short",
             "--strategies",
             "supervised",
             "--encoder",
@@ -30,6 +32,7 @@ def test_step_breakdown_runs_a_strategy_and_writes_a_json_line(tmp_path, capsys)
             "2",
             "--n-images",
             "300",
+            "--checkpoints",
             "--out",
             str(out),
         ]
@@ -38,6 +41,9 @@ def test_step_breakdown_runs_a_strategy_and_writes_a_json_line(tmp_path, capsys)
     assert row["strategy"] == "supervised" == results[0]["strategy"]
     assert row["params"]["steps_per_execution"] == 32  # the seed preset's
     assert row["params"]["epochs"] == 2
+    assert row["lengths"] == {"mode": "short", "source": "--epochs", "phase_epochs": {"epochs": 2}}
+    assert row["checkpoints"] is True
+    assert row["one_time_s"] == 0.0  # one measured epoch: no later epoch start to compare with
     assert row["n_images"] == 300 and 0 < row["n_labeled"] < 300
     assert row["provenance"]["backend"]
     (phase,) = row["phases"]
@@ -47,3 +53,61 @@ def test_step_breakdown_runs_a_strategy_and_writes_a_json_line(tmp_path, capsys)
     assert 0 <= row["outside_fraction"] <= 1
     assert row["inside_s"] > 0
     assert "supervised" in capsys.readouterr().out
+
+
+def test_step_breakdown_keeps_the_presets_epoch_lengths():
+    script = load_script("step_breakdown")
+    from semisup.bench import BenchConfig
+
+    seed = BenchConfig.from_sources(preset="seed")
+    args = script.parse_args(["--epochs", "4"])
+    assert args.lengths == "preset"
+    params, lengths = script.strategy_params("two_step_autoencoder", seed, args)
+    assert "epochs" not in params  # the class defaults, seed 001's
+    assert lengths == {
+        "mode": "preset",
+        "source": "preset seed",
+        "phase_epochs": {"epochs": 100, "pretrain_epochs": 50},
+    }
+    # the seed preset runs no consistency strategy: the ssl preset's 1000 steps an epoch,
+    # at most --epochs of them
+    params, lengths = script.strategy_params("fixmatch", seed, args)
+    assert (params["steps"], params["epochs"], params["images"]) == (4000, 4, None)
+    assert params["encoder"] == "conv4" and params["steps_per_execution"] == 32
+    assert lengths["source"] == "preset ssl (preset seed sets none)"
+    assert (lengths["preset_steps"], lengths["preset_epochs"]) == (30000, 30)
+    assert (lengths["steps_per_epoch"], lengths["epochs"]) == (1000, 4)
+    ssl = BenchConfig.from_sources(preset="ssl")
+    params, lengths = script.strategy_params("mean_teacher", ssl, script.parse_args([]))
+    assert (params["steps"], params["epochs"]) == (5000, 5)  # the default cap: 5 epochs
+    assert lengths["source"] == "preset ssl" and params["encoder"] == "wrn28_2"
+    # --lengths short: the old shortened runs
+    short = script.parse_args(["--lengths", "short"])
+    params, lengths = script.strategy_params("fixmatch", seed, short)
+    assert (params["steps"], params["epochs"]) == (384, 6) and lengths["mode"] == "short"
+    params, _ = script.strategy_params("self_training", seed, short)
+    assert (params["epochs"], params["rounds"]) == (3, 1)
+    with pytest.raises(SystemExit):
+        script.parse_args(["--steps", "64"])  # a short-only option with preset lengths
+
+
+def test_step_breakdown_reports_a_one_time_gap_apart():
+    script = load_script("step_breakdown")
+    # [epoch, first step, steps, inside s, outside s]: epoch 0 is skipped; the first measured
+    # epoch start waits 0.2 s, the later ones 0.004 s
+    calls = [[0, 0, 32, 2.0, None], [0, 32, 14, 1.0, 1e-5]]
+    for epoch in range(1, 4):
+        gap = 0.2 if epoch == 1 else 0.004
+        calls += [[epoch, 0, 32, 0.04, gap], [epoch, 32, 14, 0.02, 1e-5]]
+    phase = script.summarize_phase(
+        "classifier", {"epochs": 4, "steps_per_epoch": 46, "calls": calls}
+    )
+    assert phase["calls_measured"] == 6 and phase["steps_measured"] == 3 * 46
+    assert phase["one_time_s"] == pytest.approx(0.196)
+    assert phase["outside_s"] == pytest.approx(0.208 + 3e-5)
+    recurring = 0.012 + 3e-5
+    assert phase["outside_fraction"] == pytest.approx(recurring / (0.18 + recurring))
+    assert phase["outside_fraction_with_one_time"] == pytest.approx(
+        phase["outside_s"] / (0.18 + phase["outside_s"])
+    )
+    assert script.at_epoch_starts(phase) == "100% of it"

@@ -101,6 +101,22 @@ class EpochLog(keras.callbacks.Callback):
         }
 
 
+def epoch_backup(directory) -> keras.callbacks.BackupAndRestore:
+    """Keras's `BackupAndRestore` into `directory`, saving at each epoch's end (kept after the
+    fit), marked `async_safe`.
+
+    Any callback with its own `on_train_batch_end` makes Keras run the batch-end callbacks
+    synchronously: after every compiled call the main thread converts the call's logs to Python
+    floats, which waits for the device, so the host cannot queue the next call meanwhile
+    (JAX; TensorFlow's callbacks are always synchronous). `BackupAndRestore` has one, which with
+    `save_freq="epoch"` does nothing, so it is safe to run from Keras's callback thread; marked
+    so, checkpointing no longer forces that wait (other callbacks with batch hooks still do).
+    """
+    backup = keras.callbacks.BackupAndRestore(directory, delete_checkpoint=False)
+    backup.async_safe = True
+    return backup
+
+
 def classification_head(
     features, n_classes: int, head: str = "linear", name: str = "classifier", pooling: str = "max"
 ):
@@ -421,10 +437,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             if not model.built:
                 model(x[:1])  # BackupAndRestore restores into built models only
             epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
-            callbacks += [
-                keras.callbacks.BackupAndRestore(phase_directory, delete_checkpoint=False),
-                epoch_log,
-            ]
+            callbacks += [epoch_backup(phase_directory), epoch_log]
         history = model.fit(
             x,
             y,

@@ -66,3 +66,30 @@ def test_optimizer_choices():
     model.fit(np.zeros((2, 28, 28, 1), np.uint8), [0, 1])
     assert isinstance(model.model_.optimizer, keras.optimizers.SGD)
     assert model.model_.optimizer.momentum == 0.9
+
+
+@pytest.mark.backend
+def test_checkpointing_leaves_keras_batch_callbacks_asynchronous(
+    tiny_images, tmp_path, monkeypatch
+):
+    """The checkpoint callback is marked async-safe (its batch hook does nothing), so it does not
+    make Keras wait for the device after every compiled call; the fit still resumes."""
+    built = []
+    original = keras.callbacks.CallbackList.__init__
+
+    def record(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(keras.callbacks.CallbackList, "__init__", record)
+    x, y, _ = tiny_images
+    first = Supervised(epochs=2, batch_size=8, random_state=0, steps_per_execution=2)
+    first.enable_checkpoints(tmp_path).fit(x, y)
+    (backup,) = [c for c in built[0].callbacks if isinstance(c, keras.callbacks.BackupAndRestore)]
+    assert backup.async_safe and backup.save_freq == "epoch"
+    if keras.backend.backend() == "jax":  # TensorFlow's callbacks always run synchronously
+        assert built[0]._async_train
+    again = Supervised(epochs=2, batch_size=8, random_state=0, steps_per_execution=2)
+    again.enable_checkpoints(tmp_path).fit(x, y)
+    assert again.resumed_from_epoch_ == {"classifier": 2}
+    np.testing.assert_allclose(again.predict_proba(x), first.predict_proba(x), atol=1e-6)
