@@ -1,13 +1,39 @@
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
-@pytest.fixture
-def tiny_images():
+def _share_jax_compilations():
+    """Under JAX, let tests reuse each other's XLA compilations of the same program.
+
+    Every fit builds a new model whose jitted step JAX compiles again, even where an earlier
+    test compiled the very same program (the same strategy, shapes and settings). A
+    compilation cache in a folder of this session (empty at the start, removed at the end, so
+    no run depends on another) lets the repeats load the compiled program instead: the same
+    computation, without paying for XLA again. Nothing changes under TensorFlow.
+    """
+    if keras.backend.backend() != "jax":
+        return
+    import jax
+
+    folder = tempfile.mkdtemp(prefix="semisup-tests-jax-cache-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+_share_jax_compilations()
+
+
+def make_tiny_images():
     """40 grayscale 28x28 images of two easily separated classes, 10 labeled per class."""
     rng = np.random.default_rng(0)
     n = 40
@@ -19,3 +45,19 @@ def tiny_images():
     y[5:20] = -1
     y[25:40] = -1
     return x, y, y_true
+
+
+@pytest.fixture
+def tiny_images():
+    """`make_tiny_images()`, fresh for each test (which may change the arrays)."""
+    return make_tiny_images()
+
+
+@pytest.fixture(scope="session")
+def shared_tiny_images():
+    """The same images for fixtures that fit a model once and share it between tests: read-only,
+    so no test can change what the others see."""
+    arrays = make_tiny_images()
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays

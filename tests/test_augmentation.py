@@ -276,7 +276,8 @@ def test_view_functions_keep_shape_dtype_and_range(name, shape):
 
 @pytest.mark.parametrize("name", ["cutout", "rand_augment", "weak", "strong"])
 def test_random_views_repeat_with_a_seed_and_change_with_another(name):
-    images = random_images((8, 32, 32, 3))
+    # the shape of the views' test above: under JAX its compiled operations are reused
+    images = random_images(SHAPES[0])
     function = {
         "cutout": augmentation.random_cutout,
         "rand_augment": augmentation.rand_augment,
@@ -295,7 +296,8 @@ def test_random_views_repeat_with_a_seed_and_change_with_another(name):
 def test_colour_operations_match_pil():
     from PIL import ImageEnhance, ImageOps
 
-    for shape in [(3, 16, 12, 3), (2, 20, 20, 1)]:
+    # RGB and grayscale, in the shapes of the views' test above (under JAX: compiled once)
+    for shape in SHAPES:
         images = eight_bit_images(shape)
         checks = [
             (augmentation.equalize(images), ImageOps.equalize, 0),

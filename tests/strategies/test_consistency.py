@@ -165,10 +165,24 @@ def test_on_device_images_store_8_bit_images_as_codes_and_give_them_back():
 
 
 # ---------------------------------------------------------------------------- fitting
+@pytest.fixture(scope="module")
+def fitted(shared_tiny_images):
+    """`fitted(name)`: `make(name)` fitted on the tiny images at its first use, then only read."""
+    fits = {}
+
+    def get(name):
+        if name not in fits:
+            x, y, _ = shared_tiny_images
+            fits[name] = make(name).fit(x, y)
+        return fits[name]
+
+    return get
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_fits_a_few_steps_and_records_its_length(name, tiny_images):
-    x, y, y_true = tiny_images
-    model = make(name).fit(x, y)
+def test_fits_a_few_steps_and_records_its_length(name, fitted, shared_tiny_images):
+    x, y, y_true = shared_tiny_images
+    model = fitted(name)
     proba = model.predict_proba(x)
     assert proba.shape == (len(x), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
@@ -211,9 +225,9 @@ def test_training_length_in_images_is_rounded_up_to_whole_steps(tiny_images):
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="CPU determinism, TF")
 @pytest.mark.parametrize("name", NAMES)
-def test_same_random_state_gives_the_same_model(name, tiny_images):
-    x, y, _ = tiny_images
-    first = make(name).fit(x, y)
+def test_same_random_state_gives_the_same_model(name, fitted, shared_tiny_images):
+    x, y, _ = shared_tiny_images
+    first = fitted(name)
     second = make(name).fit(x, y)
     np.testing.assert_array_equal(first.predict_proba(x), second.predict_proba(x))
     assert first.history_ == second.history_

@@ -16,8 +16,12 @@ def test_zero_rounds_is_the_supervised_baseline(tiny_images):
     assert self_training.rounds_ == [] and self_training.n_pseudo_ == 0
 
 
-def test_labeled_images_never_change_label(tiny_images, monkeypatch):
-    x, y, _ = tiny_images
+@pytest.fixture(scope="module")
+def relabelled(shared_tiny_images):
+    """Two rounds with pool="relabel" that accept every image, fitted once for the two tests
+    below: the model and the labels of each of its Keras fits (the baseline's and one per
+    round)."""
+    x, y, _ = shared_tiny_images
     seen = []
     original = SelfTraining._keras_fit
 
@@ -25,8 +29,15 @@ def test_labeled_images_never_change_label(tiny_images, monkeypatch):
         seen.append(np.array(y_fit))
         return original(self, model, x_fit, y_fit, **kwargs)
 
-    monkeypatch.setattr(SelfTraining, "_keras_fit", spy)
-    model = SelfTraining(rounds=2, confidence_threshold=0.0, pool="relabel", **FAST).fit(x, y)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SelfTraining, "_keras_fit", spy)
+        model = SelfTraining(rounds=2, confidence_threshold=0.0, pool="relabel", **FAST).fit(x, y)
+    return model, seen
+
+
+def test_labeled_images_never_change_label(relabelled, shared_tiny_images):
+    _, y, _ = shared_tiny_images
+    model, seen = relabelled
     labeled_codes = np.searchsorted(model.classes_, y[y != -1])
     assert len(seen) == 3
     for labels in seen:
@@ -48,9 +59,8 @@ def test_rounds_are_recorded_and_accepted_images_leave_the_pool(tiny_images):
     assert np.all((model.pseudo_weights_ >= 0.5) & (model.pseudo_weights_ <= 1))
 
 
-def test_relabel_keeps_the_pool(tiny_images):
-    x, y, _ = tiny_images
-    model = SelfTraining(rounds=2, confidence_threshold=0.0, pool="relabel", **FAST).fit(x, y)
+def test_relabel_keeps_the_pool(relabelled):
+    model, _ = relabelled
     assert [r["n_pool"] for r in model.rounds_] == [30, 30]
     assert [r["n_pseudo"] for r in model.rounds_] == [30, 30]
 
