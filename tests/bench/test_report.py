@@ -387,9 +387,9 @@ def test_report_lists_and_reissues_input_warnings(tmp_path):
     assert "Notes on the input:" in text and "skipped a torn last line" in text
 
 
-def test_report_imports_no_keras():
+def test_report_and_merge_import_no_keras():
     code = (
-        "import sys, semisup.bench.report, semisup.evaluation.plots; "
+        "import sys, semisup.bench.report, semisup.bench.merge, semisup.evaluation.plots; "
         "assert 'keras' not in sys.modules and 'tensorflow' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
