@@ -31,9 +31,12 @@ phase and the rounds, `phase_epochs`; for the consistency strategies the preset'
 epochs, the steps per epoch and the epochs run). The images are random uint8 ones shaped like
 `--dataset`'s (FER2013: 28,709 48x48x1 images in 7 classes, 5,824 labeled as in the seed split;
 CIFAR-10: 50,000 32x32x3 in 10 classes, 10,080 labeled); the step time does not depend on the
-pixels. The harness also checkpoints every epoch of its runs (`enable_checkpoints`: Keras's
-`BackupAndRestore` saves the training state and `epochs.jsonl` gets a line); `--checkpoints`
-does the same into a temporary folder, so that cost is measured too (it falls at epoch ends).
+pixels. The harness also checkpoints its runs (`enable_checkpoints`: the training state is
+saved at the end of an epoch once `checkpoint_every_s` seconds have passed since the last save,
+default 60, and at each phase's end; every epoch gets a line in `epochs.jsonl`); `--checkpoints`
+does the same into a temporary folder, so that cost is measured too (it falls at epoch ends),
+with `--checkpoint-every` seconds between saves (default: the harness's; 0: every epoch, as the
+harness did up to commit 881be8a).
 
 One callback goes to all of a strategy's Keras fits (the strategies pass `callbacks` to every
 phase); each fit (`on_train_begin`) opens a new phase. Keras calls the batch callbacks once per
@@ -305,21 +308,25 @@ def phase_names(strategy, count: int) -> list[str]:
     return names if len(names) == count else [f"phase{i}" for i in range(count)]
 
 
-def checkpoints(strategy, enabled: bool):
-    """A context in which `strategy` checkpoints every epoch as in the harness (`enabled`), into
-    a temporary folder removed afterwards."""
+def checkpoints(strategy, every_s: float | None):
+    """A context in which `strategy` checkpoints as in the harness, `every_s` seconds apart (None:
+    no checkpoints), into a temporary folder removed afterwards."""
     stack = contextlib.ExitStack()
-    if enabled:
+    if every_s is not None:
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="step_breakdown_"))
-        strategy.enable_checkpoints(folder)
+        strategy.enable_checkpoints(folder, every_s=every_s)
     return stack
 
 
-def throughput(cls, params: dict, x, y, with_checkpoints: bool = False) -> list[dict]:
+def checkpoint_every(args) -> float | None:
+    return args.checkpoint_every if args.checkpoints else None
+
+
+def throughput(cls, params: dict, x, y, every_s: float | None = None) -> list[dict]:
     """A plain fit of the strategy: steps/s per phase from the epochs after the first."""
     clock = PhaseClock()
     strategy = cls(**params, callbacks=[clock])
-    with checkpoints(strategy, with_checkpoints):
+    with checkpoints(strategy, every_s):
         strategy.fit(x, y)
     result = []
     for name, phase in zip(phase_names(strategy, len(clock.phases)), clock.phases):
@@ -338,7 +345,7 @@ def measure(name: str, config, args, x, y) -> dict:
     params, lengths = strategy_params(name, config, args)
     split = PhaseSplit()
     strategy = cls(**params, callbacks=[split])
-    with checkpoints(strategy, args.checkpoints):
+    with checkpoints(strategy, checkpoint_every(args)):
         started = time.perf_counter()
         strategy.fit(x, y)
         fit_seconds = time.perf_counter() - started
@@ -359,6 +366,7 @@ def measure(name: str, config, args, x, y) -> dict:
         "n_labeled": int((y >= 0).sum()),
         "lengths": lengths,
         "checkpoints": bool(args.checkpoints),
+        "checkpoint_every_s": checkpoint_every(args),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
         "jit_compiled": {k: bool(v) for k, v in getattr(strategy, "jit_compiled_", {}).items()},
         "fit_seconds": fit_seconds,
@@ -371,8 +379,16 @@ def measure(name: str, config, args, x, y) -> dict:
         "phases": phases,
     }
     if args.throughput:
-        result["throughput"] = throughput(cls, params, x, y, args.checkpoints)
+        result["throughput"] = throughput(cls, params, x, y, checkpoint_every(args))
     return result
+
+
+def checkpoint_note(args) -> str:
+    if not args.checkpoints:
+        return ""
+    if args.checkpoint_every == 0:
+        return ", checkpoints every epoch"
+    return f", checkpoints every {args.checkpoint_every:g} s and at each phase's end"
 
 
 def fraction(value) -> str:
@@ -462,6 +478,8 @@ def table(results: list[dict]) -> str:
 
 
 def parse_args(argv=None):
+    from semisup.bench import BenchConfig
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--strategies", help="comma-separated registered names (default: every strategy)"
@@ -521,7 +539,15 @@ def parse_args(argv=None):
     parser.add_argument(
         "--checkpoints",
         action="store_true",
-        help="checkpoint every epoch as the harness does (into a temporary folder)",
+        help="checkpoint as the harness does (into a temporary folder)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=BenchConfig.checkpoint_every_s,
+        metavar="SECONDS",
+        help="with --checkpoints: seconds between saves (default: the harness's, "
+        f"{BenchConfig.checkpoint_every_s:g}; 0: every epoch)",
     )
     parser.add_argument(
         "--throughput", action="store_true", help="also a plain fit for steps/s per phase"
@@ -573,7 +599,7 @@ def main(argv=None) -> list[dict]:
     print()
     print(
         f"preset {args.preset}, {args.lengths} lengths"
-        f"{', checkpoints every epoch' if args.checkpoints else ''}, {args.dataset}-shaped "
+        f"{checkpoint_note(args)}, {args.dataset}-shaped "
         f"random images ({len(y)}, {int((y >= 0).sum())} labeled), backend "
         f"{keras.backend.backend()}; per step = per compiled call / its steps; first epoch of "
         "each phase skipped; outside fractions and epoch-start shares without the one-time cost"

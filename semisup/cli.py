@@ -130,6 +130,7 @@ def _bench(args) -> int:
         "validation": args.validation,
         "time_limit_s": args.time_limit,
         "monitor_every": args.monitor_every,
+        "checkpoint_every_s": args.checkpoint_every,
     }
     params = {}
     for item in args.set:
@@ -227,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="record test accuracy every N epochs of each training phase, against training "
         "time (the report draws the curves); off by default",
+    )
+    bench.add_argument(
+        "--checkpoint-every",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between a training cell's checkpoints, from which a killed run resumes "
+        "(default 60; 0: every epoch)",
     )
     bench.add_argument(
         "--validation",

@@ -42,7 +42,7 @@ def test_step_breakdown_runs_a_strategy_and_writes_a_json_line(tmp_path, capsys)
     assert row["params"]["steps_per_execution"] == 32  # the seed preset's
     assert row["params"]["epochs"] == 2
     assert row["lengths"] == {"mode": "short", "source": "--epochs", "phase_epochs": {"epochs": 2}}
-    assert row["checkpoints"] is True
+    assert row["checkpoints"] is True and row["checkpoint_every_s"] == 60.0  # the harness's
     assert row["one_time_s"] == 0.0  # one measured epoch: no later epoch start to compare with
     assert row["n_images"] == 300 and 0 < row["n_labeled"] < 300
     assert row["provenance"]["backend"]

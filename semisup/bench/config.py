@@ -15,6 +15,7 @@ TOML example (every key optional; a preset fills the rest):
     encoder = "conv4"
     validation = "dataset"   # or "none" (default), "labeled:0.1"
     monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
+    checkpoint_every_s = 60  # seconds between a cell's checkpoints (0: every epoch)
 
     [params]                 # every strategy that has the parameter
     epochs = 100
@@ -135,6 +136,11 @@ class BenchConfig:
     # record test accuracy against training time every N epochs of each training phase (the
     # row's `test_curve`, drawn in the report's accuracy-against-time plot); None: off
     monitor_every: int | None = None
+    # seconds between a training cell's checkpoints (it saves at the end of the first epoch that
+    # ends this long after its last save, and at each phase's end); 0: every epoch, which with
+    # sub-second epochs costs a large share of the training time. A killed cell resumes from
+    # its last checkpoint.
+    checkpoint_every_s: float = 60.0
 
     @classmethod
     def from_sources(
@@ -216,6 +222,12 @@ class BenchConfig:
             raise ValueError(
                 f"monitor_every must be a positive integer number of epochs (test accuracy every "
                 f"N epochs of each training phase), or None to turn monitoring off; got {every!r}."
+            )
+        every_s = self.checkpoint_every_s
+        if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s >= 0:
+            raise ValueError(
+                f"checkpoint_every_s must be a non-negative number of seconds between a cell's "
+                f"checkpoints (0: every epoch), got {every_s!r}."
             )
         for seed in self.seeds:
             if not isinstance(seed, int) or isinstance(seed, bool):

@@ -101,20 +101,52 @@ class EpochLog(keras.callbacks.Callback):
         }
 
 
-def epoch_backup(directory) -> keras.callbacks.BackupAndRestore:
-    """Keras's `BackupAndRestore` into `directory`, saving at each epoch's end (kept after the
-    fit), marked `async_safe`.
+class ThrottledBackup(keras.callbacks.BackupAndRestore):
+    """Keras's `BackupAndRestore` saving at an epoch's end only when it is due: `every_s` seconds
+    after its last save (or the fit's start), at the fit's last epoch, or when another callback
+    has stopped the fit (early stopping, a time limit). `every_s=0` saves every epoch.
 
-    Any callback with its own `on_train_batch_end` makes Keras run the batch-end callbacks
-    synchronously: after every compiled call the main thread converts the call's logs to Python
-    floats, which waits for the device, so the host cannot queue the next call meanwhile
-    (JAX; TensorFlow's callbacks are always synchronous). `BackupAndRestore` has one, which with
-    `save_freq="epoch"` does nothing, so it is safe to run from Keras's callback thread; marked
-    so, checkpointing no longer forces that wait (other callbacks with batch hooks still do).
+    A save writes the weights and the optimizer state (an HDF5 file) and, under JAX, first
+    copies them from the device. With short epochs that is a large share of the training time:
+    on an H200 the harness's per-epoch saves took 28% of the `seed` preset's supervised fit
+    (conv4, 0.14 s epochs; benchmarks/results/step_breakdown.jsonl). Throttled, a killed fit
+    loses at most `every_s` seconds and one epoch, and the backup is kept after the fit.
+
+    Marked `async_safe`: any callback with its own `on_train_batch_end` makes Keras run the
+    batch-end callbacks synchronously: after every compiled call the main thread converts the
+    call's logs to Python floats, which waits for the device, so the host cannot queue the
+    next call meanwhile (JAX; TensorFlow's callbacks are always synchronous).
+    `BackupAndRestore` has one, which with `save_freq="epoch"` does nothing, so it is safe to
+    run from Keras's callback thread.
     """
-    backup = keras.callbacks.BackupAndRestore(directory, delete_checkpoint=False)
-    backup.async_safe = True
-    return backup
+
+    def __init__(self, backup_dir, every_s: float = 0.0):
+        super().__init__(backup_dir, delete_checkpoint=False)
+        self.every_s = float(every_s)
+        self.async_safe = True
+        self.saves = 0
+        self._last_save = time.monotonic()
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._last_save = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = (self.params or {}).get("epochs")
+        due = (
+            time.monotonic() - self._last_save >= self.every_s
+            or (last is not None and epoch + 1 >= last)
+            or bool(getattr(self.model, "stop_training", False))
+        )
+        if due:
+            super().on_epoch_end(epoch, logs)
+            self.saves += 1
+            self._last_save = time.monotonic()
+
+
+def epoch_backup(directory, every_s: float = 0.0) -> ThrottledBackup:
+    """The checkpoint callback of `enable_checkpoints`: a `ThrottledBackup` into `directory`."""
+    return ThrottledBackup(directory, every_s=every_s)
 
 
 def classification_head(
@@ -318,18 +350,33 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         return self._encoder_model
 
-    def enable_checkpoints(self, directory) -> BaseStrategy:
-        """Save the training state of every phase after each epoch under `directory`.
+    def enable_checkpoints(self, directory, every_s: float = 60.0) -> BaseStrategy:
+        """Save the training state of every phase under `directory` as it trains.
 
         A later `fit()` of an identically configured strategy with the same directory resumes
-        each phase where it stopped (finished phases are restored, not retrained), so a long
-        run that is killed loses at most one epoch. The benchmark harness uses this; delete
-        the directory to start over.
+        each phase where it was last saved (finished phases are restored, not retrained), so a
+        long run that is killed loses little. The benchmark harness uses this; delete the
+        directory to start over. Every epoch's metrics are logged (`epochs.jsonl`), so the
+        history stays whole across a resume.
+
+        Args:
+            directory: where the phases' states go, one folder a phase.
+            every_s: seconds between saves. A phase is saved at the end of an epoch that ends
+                at least this long after its last save, at its last epoch and when a callback
+                stops it early; a kill loses at most `every_s` seconds plus one epoch. 0 saves
+                every epoch, which with epochs of a fraction of a second costs a large share
+                of the training time (`ThrottledBackup`).
 
         Returns:
             self
         """
+        if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s >= 0:
+            raise ValueError(
+                f"every_s must be a non-negative number of seconds between checkpoints (0: every "
+                f"epoch), got {every_s!r}."
+            )
         self._checkpoint_directory = None if directory is None else os.fspath(directory)
+        self._checkpoint_every_s = float(every_s)
         return self
 
     # ------------------------------------------------------------------ for subclasses
@@ -437,7 +484,8 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             if not model.built:
                 model(x[:1])  # BackupAndRestore restores into built models only
             epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
-            callbacks += [epoch_backup(phase_directory), epoch_log]
+            every_s = getattr(self, "_checkpoint_every_s", 60.0)
+            callbacks += [epoch_backup(phase_directory, every_s), epoch_log]
         history = model.fit(
             x,
             y,

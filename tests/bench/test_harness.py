@@ -155,6 +155,8 @@ def test_sigkill_mid_run_then_resume_runs_every_cell_once(tmp_path):
         "--run-dir",
         str(run_dir),
         "--no-report",
+        "--checkpoint-every",  # a checkpoint every epoch: the kill lands after epoch 2
+        "0",
     ]
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
@@ -373,6 +375,8 @@ def test_time_limit_cuts_training_and_consistency_methods_record_their_length(tm
     assert list((tmp_path / "plots").glob("accuracy_vs_time_*.png"))
     with pytest.raises(ValueError, match="time_limit_s must be a positive number"):
         tiny_config(time_limit_s=0).validate()
+    with pytest.raises(ValueError, match="checkpoint_every_s must be a non-negative number"):
+        tiny_config(checkpoint_every_s=-1).validate()
 
 
 def test_accuracy_vs_time_plot_returns_its_numbers(tmp_path):

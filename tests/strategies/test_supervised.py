@@ -86,10 +86,80 @@ def test_checkpointing_leaves_keras_batch_callbacks_asynchronous(
     first = Supervised(epochs=2, batch_size=8, random_state=0, steps_per_execution=2)
     first.enable_checkpoints(tmp_path).fit(x, y)
     (backup,) = [c for c in built[0].callbacks if isinstance(c, keras.callbacks.BackupAndRestore)]
-    assert backup.async_safe and backup.save_freq == "epoch"
+    assert backup.async_safe and backup.save_freq == "epoch" and backup.every_s == 60.0
     if keras.backend.backend() == "jax":  # TensorFlow's callbacks always run synchronously
         assert built[0]._async_train
     again = Supervised(epochs=2, batch_size=8, random_state=0, steps_per_execution=2)
     again.enable_checkpoints(tmp_path).fit(x, y)
     assert again.resumed_from_epoch_ == {"classifier": 2}
     np.testing.assert_allclose(again.predict_proba(x), first.predict_proba(x), atol=1e-6)
+
+
+class _Clock:
+    """A stand-in for the `time` module whose monotonic clock moves only when told."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+
+class _Tick(keras.callbacks.Callback):
+    """Moves the clock `seconds` forward at each epoch's end, before the backup sees it; stops
+    the fit after epoch `stop_after` when given."""
+
+    def __init__(self, clock, seconds, stop_after=None):
+        super().__init__()
+        self.clock, self.seconds, self.stop_after = clock, seconds, stop_after
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.clock.now += self.seconds
+        if epoch == self.stop_after:
+            self.model.stop_training = True
+
+
+def _saved_epochs(every_s, seconds_an_epoch, tmp_path, monkeypatch, epochs=5, stop_after=None):
+    """Fits a tiny model for `epochs` with the throttled backup; the epochs (1-based, as the
+    backup's metadata counts them) after which it saved."""
+    import json
+
+    from semisup.strategies import _base
+
+    clock = _Clock()
+    monkeypatch.setattr(_base, "time", clock)
+    backup = _base.epoch_backup(tmp_path, every_s=every_s)
+    saved = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            metadata = tmp_path / "training_metadata.json"
+            if metadata.exists():
+                done = json.loads(metadata.read_text())["epoch"]
+                if not saved or saved[-1] != done:
+                    saved.append(done)
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((8, 3), "float32")
+    callbacks = [_Tick(clock, seconds_an_epoch, stop_after), backup, Record()]
+    model.fit(x, np.zeros((8, 2), "float32"), epochs=epochs, verbose=0, callbacks=callbacks)
+    assert backup.saves == len(saved) and backup.async_safe
+    return saved
+
+
+def test_checkpoints_are_saved_when_due_and_at_the_end(tmp_path, monkeypatch):
+    # 6 s epochs, a save due every 10 s: after epochs 2 (12 s) and 4 (24 s), and the last one
+    assert _saved_epochs(10, 6, tmp_path / "a", monkeypatch) == [2, 4, 5]
+    # every_s=0: every epoch, as Keras's BackupAndRestore does
+    assert _saved_epochs(0, 6, tmp_path / "b", monkeypatch) == [1, 2, 3, 4, 5]
+    # never due: only the fit's last epoch
+    assert _saved_epochs(3600, 6, tmp_path / "c", monkeypatch) == [5]
+    # another callback stopping the fit early (a time limit, early stopping): saved there
+    assert _saved_epochs(3600, 6, tmp_path / "d", monkeypatch, stop_after=1) == [2]
+
+
+def test_enable_checkpoints_checks_the_interval(tmp_path):
+    for bad in (-1, "60", True, float("nan")):
+        with pytest.raises(ValueError, match="every_s must be a non-negative number"):
+            Supervised().enable_checkpoints(tmp_path, every_s=bad)
