@@ -9,11 +9,13 @@
 # (`semisup bench merge OUT RUN...`) and report them with FixMatch's target runs.
 #
 #   SEMISUP_COMMIT=<hash> CIFAR_SEEDS=0 FER_SEEDS=0 bash benchmarks/device_ssl_compare.sh
+# $CIFAR_ARGS and $FER_ARGS add `semisup bench` arguments to one data set's run, e.g.
+# CIFAR_ARGS="--strategies mean_teacher,pseudo_label,pi_model" for the cells a session left.
 # Expects the data under /root/data/<name>/ and Keras's wheels in .whl/ (benchmarks/README.md).
 set -euo pipefail
 source "$(dirname "$0")/_device_env.sh"
 decode_datasets fer2013 cifar10-jpeg
 CUDA_VISIBLE_DEVICES=0 bash benchmarks/device_grid.sh "ssl-compare-cifar10-jpeg-seed${CIFAR_SEEDS:-0}" \
-  --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds "${CIFAR_SEEDS:-0}"
+  --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds "${CIFAR_SEEDS:-0}" ${CIFAR_ARGS:-}
 CUDA_VISIBLE_DEVICES=1 bash benchmarks/device_grid.sh "ssl-compare-fer2013-seed${FER_SEEDS:-0}" \
-  --config benchmarks/configs/ssl_compare_fer2013.toml --seeds "${FER_SEEDS:-0}"
+  --config benchmarks/configs/ssl_compare_fer2013.toml --seeds "${FER_SEEDS:-0}" ${FER_ARGS:-}

@@ -91,7 +91,14 @@ PRESETS: dict[str, dict] = {
     # baseline on WRN-28-2, each cell capped at 20 minutes of training (a GPU job).
     "ssl": {
         "datasets": ["fer2013", "cifar10-jpeg"],
-        "strategies": ["supervised", "fixmatch", "mean_teacher", "pseudo_label", "pi_model"],
+        "strategies": [
+            "supervised",
+            "fixmatch",
+            "freematch",
+            "mean_teacher",
+            "pseudo_label",
+            "pi_model",
+        ],
         "filters": ["none"],
         "budgets": ["seed"],
         "seeds": [0, 1, 2],
@@ -102,6 +109,7 @@ PRESETS: dict[str, dict] = {
         "params": {
             "steps_per_execution": 32,
             "fixmatch": {"steps": 30000, "epochs": 30},
+            "freematch": {"steps": 30000, "epochs": 30},
             "mean_teacher": {"steps": 30000, "epochs": 30},
             "pseudo_label": {"steps": 30000, "epochs": 30},
             "pi_model": {"steps": 30000, "epochs": 30},

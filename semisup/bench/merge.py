@@ -32,6 +32,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from semisup._atomic import atomic_path
 from semisup.bench.report import load_rows
 from semisup.bench.runner import RESULTS_FILE, read_results
 
@@ -170,16 +171,6 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
     return merged, None
 
 
-def _write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.merge-{os.getpid()}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
     """Merge the run folders `run_dirs` of one grid into the run folder `out_dir`.
 
@@ -301,11 +292,13 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
     for name, (source, _) in copies.items():
         target = out_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, lambda path, source=source: shutil.copy2(source, path))
+        with atomic_path(target) as temporary:
+            shutil.copy2(source, temporary)
     summary.files_copied = len(copies)
     if config is not None:
         text = json.dumps(config, indent=2) + "\n"
-        _write_atomically(out_dir / "config.json", lambda path: path.write_text(text))
+        with atomic_path(out_dir / "config.json") as temporary:
+            temporary.write_text(text)
     new_rows = "".join(
         json.dumps(row) + "\n" for row, _, folder in kept.values() if folder.resolve() != out_key
     )
@@ -315,7 +308,8 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
             handle.flush()
             os.fsync(handle.fileno())
     else:
-        _write_atomically(out_results, lambda path: path.write_text(new_rows))
+        with atomic_path(out_results) as temporary:
+            temporary.write_text(new_rows)
     return summary
 
 

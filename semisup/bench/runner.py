@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from semisup._atomic import atomic_path
 from semisup.bench.config import (
     BenchConfig,
     parse_budget,
@@ -168,9 +169,8 @@ def _make_split(dataset, budget: str, seed: int, run_dir: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         # workers of one grid may make the same split at once: each writes its own file and
         # renames it into place, so no worker ever reads a half-written one
-        partial = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-        split.save(partial)
-        os.replace(partial, path)
+        with atomic_path(path) as partial:
+            split.save(partial)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return split, str(path.relative_to(run_dir)), digest
 
@@ -444,10 +444,8 @@ def _save_predictions(run_dir: Path, cell: dict, probabilities: dict, dataset) -
     for split_name, proba in probabilities.items():
         arrays[f"proba_{split_name}"] = proba.astype(np.float16)
         arrays[f"y_{split_name}"] = dataset.splits[split_name].y.astype(np.int16)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         np.savez_compressed(handle, **arrays)
-    os.replace(temporary, path)
     return str(path.relative_to(run_dir))
 
 

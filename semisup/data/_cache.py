@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import uuid
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_path
 from ._dataset import Split
 
 __all__ = ["CACHE_DIR_ENV", "default_cache_dir", "sha256_file", "cache_key"]
@@ -141,20 +141,13 @@ def write_splits(
     for index, split in enumerate(splits.values()):
         arrays[f"x_{index}"] = split.x
         arrays[f"y_{index}"] = split.y
-    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # the temporary file sits beside the target so os.replace is a same-filesystem rename
-        # and a reader never sees a half-written cache file
-        # (not tempfile.mkstemp: its 0600 mode would make a shared cache folder unreadable to
-        # others; "x" mode still refuses to reuse an existing name)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        with open(temporary, "xb") as stream:
+        # a reader never sees a half-written cache file; open() keeps the usual file mode (a
+        # shared cache folder stays readable to others) and "x" refuses to reuse an existing name
+        with atomic_path(path) as temporary, open(temporary, "xb") as stream:
             np.savez(stream, **arrays)
-        os.replace(temporary, path)
     except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.remove(temporary)
         warnings.warn(
             f"Could not write the cache file {path} ({error}); the data is loaded, but the next "
             f"load will decode it again. Set {CACHE_DIR_ENV} to a writable folder, or pass "

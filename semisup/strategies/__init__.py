@@ -15,6 +15,7 @@ from semisup.strategies._base import UNLABELED, BaseStrategy
 from semisup.strategies._consistency import ConsistencyStrategy
 from semisup.strategies.contrastive import ContrastivePretraining
 from semisup.strategies.fixmatch import FixMatch
+from semisup.strategies.freematch import FreeMatch
 from semisup.strategies.mean_teacher import MeanTeacher
 from semisup.strategies.one_step_autoencoder import OneStepAutoencoder
 from semisup.strategies.pi_model import PiModel
@@ -56,6 +57,7 @@ register("two_step_autoencoder", TwoStepAutoencoder)
 register("one_step_autoencoder", OneStepAutoencoder)
 register("contrastive", ContrastivePretraining)
 register("fixmatch", FixMatch)
+register("freematch", FreeMatch)
 register("mean_teacher", MeanTeacher)
 register("pseudo_label", PseudoLabel)
 register("pi_model", PiModel)
@@ -67,6 +69,7 @@ __all__ = [
     "ConsistencyStrategy",
     "ContrastivePretraining",
     "FixMatch",
+    "FreeMatch",
     "MeanTeacher",
     "OneStepAutoencoder",
     "PiModel",

@@ -36,15 +36,19 @@ class FixMatchTrainer(ConsistencyTrainer):
         self.num_operations = int(num_operations)
         self.cutout = float(cutout)
 
-    def consistency(self, labeled_images, unlabeled_images, step):
-        strong = strong_augment(
-            unlabeled_images,
+    def strong(self, images):
+        """The strong augmentation: the weak one, RandAugment and Cutout (`strong_augment`)."""
+        return strong_augment(
+            images,
             self.horizontal_flip,
             self.translation,
             num_operations=self.num_operations,
             cutout=self.cutout,
             seed=self.seed_generator,
         )
+
+    def consistency(self, labeled_images, unlabeled_images, step):
+        strong = self.strong(unlabeled_images)
         labeled_logits, weak_logits, strong_logits = self.forward(
             self.weak(labeled_images), self.weak(unlabeled_images), strong
         )
@@ -134,6 +138,9 @@ class FixMatch(ConsistencyStrategy):
     def _check_parameters(self):
         super()._check_parameters()
         self._check_threshold(self.confidence_threshold)
+        self._check_augmentation()
+
+    def _check_augmentation(self):
         if not _is_int(self.num_operations) or self.num_operations < 0:
             raise ValueError(
                 f"num_operations must be an integer >= 0, got {self.num_operations!r}."

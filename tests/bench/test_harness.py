@@ -39,6 +39,7 @@ def test_presets_and_grid():
     ssl = BenchConfig.from_sources(preset="ssl").validate()
     assert ssl.encoder == "wrn28_2" and ssl.time_limit_s == 1200
     assert ssl.strategy_params("fixmatch")["steps"] == 30000
+    assert ssl.strategy_params("freematch")["steps"] == 30000
     assert "steps" not in ssl.strategy_params("supervised")
 
 

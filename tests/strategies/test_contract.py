@@ -18,6 +18,7 @@ EXTRA_FAST = {
     "contrastive": {"pretrain_epochs": 1, "pretrain_batch_size": 20, "projector_units": (32, 32)},
     # the consistency methods train for a number of optimizer steps, not epochs
     "fixmatch": {"steps": 4, "mu": 2},
+    "freematch": {"steps": 4, "mu": 2},
     "mean_teacher": {"steps": 4, "mu": 2},
     "pseudo_label": {"steps": 4, "mu": 2},
     "pi_model": {"steps": 4, "mu": 2},
@@ -40,7 +41,7 @@ class WeightWatcher(keras.callbacks.Callback):
 
 
 STRATEGIES = sorted(strategies.REGISTRY)
-CONSISTENCY = {"fixmatch", "mean_teacher", "pseudo_label", "pi_model"}
+CONSISTENCY = {"fixmatch", "freematch", "mean_teacher", "pseudo_label", "pi_model"}
 
 
 @pytest.fixture(scope="module")
