@@ -8,6 +8,8 @@
 # (`semisup bench merge OUT RUN-seed0 RUN-seed1 ...`) and run `semisup bench report OUT`.
 #
 #   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
+# METHOD=freematch runs FreeMatch's configs (ssl_freematch_<data set>.toml) instead of FixMatch's;
+# DATASETS="fer2013" runs one data set only (on GPU 0).
 # The configs run in bfloat16 with step counts that fill ~18 of the 20 minutes (one seed per GPU
 # per session; SEED=0,1 runs two seeds one after the other on each GPU, which only fits with
 # shorter runs). Extra `semisup bench` arguments for both runs go in $EXTRA.
@@ -16,10 +18,11 @@ set -euo pipefail
 seed=${SEED:-0}
 source "$(dirname "$0")/_device_env.sh"
 # decode the data sets once, before the runs start
-decode_datasets fer2013 cifar10-jpeg
+decode_datasets ${DATASETS:-fer2013 cifar10-jpeg}
+method=${METHOD:-fixmatch}
 gpu=0
-for dataset in cifar10-jpeg fer2013; do
-  CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-fixmatch-$dataset-seed$seed" \
-    --config "benchmarks/configs/ssl_fixmatch_$dataset.toml" --seeds "$seed" ${EXTRA:-}
+for dataset in ${DATASETS:-cifar10-jpeg fer2013}; do
+  CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-$method-$dataset-seed$seed" \
+    --config "benchmarks/configs/ssl_${method}_$dataset.toml" --seeds "$seed" ${EXTRA:-}
   gpu=$((gpu + 1))
 done

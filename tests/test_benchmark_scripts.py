@@ -111,3 +111,12 @@ def test_step_breakdown_reports_a_one_time_gap_apart():
         phase["outside_s"] / (0.18 + phase["outside_s"])
     )
     assert script.at_epoch_starts(phase) == "100% of it"
+
+
+@pytest.mark.parametrize(
+    "config", sorted((Path(__file__).parent.parent / "benchmarks" / "configs").glob("*.toml"))
+)
+def test_every_committed_benchmark_config_is_valid(config):
+    from semisup.bench import BenchConfig
+
+    BenchConfig.from_sources(config_file=config).validate()

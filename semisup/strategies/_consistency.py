@@ -1,4 +1,5 @@
-"""The core the consistency-training strategies share: FixMatch, Mean Teacher, pseudo-label, Pi.
+"""The core the consistency-training strategies share: FixMatch, FreeMatch, Mean Teacher,
+pseudo-label, Pi.
 
 Each of them trains one classifier (the shared encoder + head) on a labeled batch and an unlabeled
 batch at every optimizer step: cross-entropy on the labeled images plus `unlabeled_weight` times
@@ -375,13 +376,14 @@ def _is_number(value):
 
 
 class ConsistencyStrategy(BaseStrategy):
-    """Base of FixMatch, MeanTeacher, PseudoLabel and PiModel (see the module docstring).
+    """Base of FixMatch, FreeMatch, MeanTeacher, PseudoLabel and PiModel (see the module
+    docstring).
 
     Subclasses set `trainer_class` (a `ConsistencyTrainer` subclass), `rampup_shape`, and
     `_trainer_arguments()` (their own trainer keywords), and list every parameter in their
     `__init__` (scikit-learn reads the signature), storing them with `self._store(locals())`.
 
-    Parameters shared by all four:
+    Parameters shared by all of them:
         steps: training length in optimizer steps; or
         images: training length in images drawn (labeled + unlabeled, `batch_size * (1 + mu)`
             a step), rounded up to whole steps. Exactly one of `steps` and `images` is given.
