@@ -16,11 +16,11 @@ rarely predicts get lower thresholds than the others. The paper's text starts th
 digits (200 steps, seed 0) that collapsed the model to one class (test accuracy 0.10, against
 0.976 with this start and 0.971 for FixMatch; TensorFlow, CPU).
 
-A fairness term (weight `fairness_weight`) pulls the strong views' mean prediction, over the
-images whose pseudo-label counted, towards the histogram-normalised class expectations:
-`-sum_c SumNorm(p / h)(c) log SumNorm(pbar / hbar)(c)` negated, with `h` an exponential moving
-average of the weak views' predicted-class histogram, and `pbar`, `hbar` the strong views' mean
-probability and predicted-class histogram over the kept images (Eq. 9 of the paper, as USB
+A fairness term, weighted by `fairness_weight`, is added to the loss:
+`sum_c SumNorm(p / h)(c) log SumNorm(pbar / hbar)(c)`, the negative cross-entropy of the paper's
+Eq. 9, which its authors use to encourage diverse predictions across classes. Here `h` is an
+exponential moving average of the weak views' predicted-class histogram, and `pbar`, `hbar` are
+the strong views' mean probability and predicted-class histogram over the kept images (as USB
 computes it). The averages are variables of the training model, updated inside the compiled
 step, and kept in checkpoints, so a resumed fit goes on with them.
 """
@@ -107,8 +107,8 @@ def fairness_loss(strong_logits, mask, class_expectations, label_histogram):
 
     Returns:
         `sum_c SumNorm(p / h)(c) * log SumNorm(pbar / hbar)(c)` over the kept images' mean
-        strong-view probability `pbar` and predicted-class histogram `hbar`; minimising it
-        raises the cross-entropy between the two, spreading the kept predictions over classes.
+        strong-view probability `pbar` and predicted-class histogram `hbar` (minimising it
+        raises the cross-entropy between the two normalised distributions).
     """
     probabilities = ops.softmax(ops.cast(strong_logits, "float32"), axis=-1)
     mask = ops.cast(mask, "float32")
