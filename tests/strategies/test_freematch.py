@@ -151,3 +151,19 @@ def test_bad_parameters_are_named(tiny_images, params, message):
     x, y, _ = tiny_images
     with pytest.raises((ValueError, TypeError), match=message):
         FreeMatch(**FAST, **params).fit(x, y)
+
+
+@pytest.mark.backend
+def test_mixed_bfloat16_keeps_the_thresholds_in_float32(tiny_images):
+    from semisup import encoders
+
+    x, y, _ = tiny_images
+    tiny_wrn = encoders.get("wide_resnet").with_parameters(depth=10, widen_factor=1)
+    model = FreeMatch(**FAST, encoder=tiny_wrn, precision="mixed_bfloat16").fit(x, y)
+    trainer = model.trainer_
+    for variable in (trainer.global_threshold, trainer.class_expectations, trainer.label_histogram):
+        assert variable.dtype == "float32", variable.name
+    history = model.history_["consistency"]
+    assert np.all(np.isfinite(history["loss"])) and np.all(np.isfinite(history["fairness_loss"]))
+    if keras.backend.backend() == "jax":
+        assert model.jit_compiled_ == {"consistency": True}
