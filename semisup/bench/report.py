@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semisup._atomic import atomic_path
 from semisup.bench._calibration import calibration_lines, per_class_lines
 from semisup.bench.config import parse_strategy
 from semisup.evaluation import plots
@@ -1103,7 +1104,8 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     lines += _provenance_lines(rows)
 
     report_path = out_dir / REPORT_FILE_NAME
-    report_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with atomic_path(report_path) as temporary:  # a reader never sees half a report
+        temporary.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report_path
 
 

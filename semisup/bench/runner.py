@@ -528,7 +528,8 @@ def run(
         results.rename(results.with_name(f"{RESULTS_FILE}.replaced-{stamp}"))
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
         shutil.rmtree(run_dir / "splits", ignore_errors=True)
-    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    with atomic_path(run_dir / "config.json") as temporary:
+        temporary.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
     rows = read_results(results)
     finished = {row["cell_id"] for row in rows}

@@ -13,6 +13,8 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from semisup._atomic import atomic_path
+
 #: Version of the npz layout written by `FeatureHead.save`; `load` refuses any other.
 FILE_FORMAT_VERSION = 1
 
@@ -100,7 +102,8 @@ class FeatureHead(ClassifierMixin, BaseEstimator):
             classes = classes.astype(str)
         arrays = {name: np.asarray(getattr(self, name)) for name in self._saved_arrays}
         path = os.fspath(path)
-        with open(path, "wb") as handle:
+        # written beside `path` and renamed onto it: a kill mid-save leaves any earlier file whole
+        with atomic_path(path) as temporary, open(temporary, "wb") as handle:
             np.savez(
                 handle,
                 format=np.array(self._format_name()),
