@@ -144,11 +144,6 @@ class ThrottledBackup(keras.callbacks.BackupAndRestore):
             self._last_save = time.monotonic()
 
 
-def epoch_backup(directory, every_s: float = 0.0) -> ThrottledBackup:
-    """The checkpoint callback of `enable_checkpoints`: a `ThrottledBackup` into `directory`."""
-    return ThrottledBackup(directory, every_s=every_s)
-
-
 def classification_head(
     features, n_classes: int, head: str = "linear", name: str = "classifier", pooling: str = "max"
 ):
@@ -484,8 +479,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             if not model.built:
                 model(x[:1])  # BackupAndRestore restores into built models only
             epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
-            every_s = getattr(self, "_checkpoint_every_s", 60.0)
-            callbacks += [epoch_backup(phase_directory, every_s), epoch_log]
+            callbacks += [ThrottledBackup(phase_directory, self._checkpoint_every_s), epoch_log]
         history = model.fit(
             x,
             y,

@@ -104,11 +104,31 @@ def rampup(step, rampup_steps, shape="sigmoid"):
     return ops.exp(-5.0 * ops.square(1.0 - progress))
 
 
+def confidence_mask(probabilities, confidence_threshold):
+    """1 where an image's top probability reaches the threshold, else 0.
+
+    `confidence_threshold` is one number for every class, or one per class (K values: the
+    image's predicted class's counts, as FreeMatch's self-adaptive thresholds).
+
+    Example:
+        >>> import numpy as np
+        >>> probabilities = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], "float32")
+        >>> np.asarray(confidence_mask(probabilities, np.array([0.8, 0.5]))).tolist()
+        [1.0, 1.0, 0.0]
+    """
+    probabilities = ops.cast(probabilities, "float32")
+    needed = ops.cast(confidence_threshold, "float32")
+    if len(ops.shape(needed)):  # one per class: that of the predicted class
+        needed = ops.take(needed, ops.argmax(probabilities, axis=-1), axis=0)
+    return ops.cast(ops.max(probabilities, axis=-1) >= needed, "float32")
+
+
 def pseudo_label_cross_entropy(target_logits, logits, confidence_threshold):
     """Cross-entropy of `logits` against hard pseudo-labels taken from `target_logits`.
 
     The pseudo-label of image i is the argmax of `softmax(target_logits[i])` and it counts only
-    where that top probability is at least `confidence_threshold`; the targets carry no gradient.
+    where that top probability is at least `confidence_threshold` (one number, or one per class:
+    see `confidence_mask`); the targets carry no gradient.
     The masked sum is divided by the number of images, kept or not (FixMatch's `H` term averaged
     over the mu * B unlabeled images, Sohn et al., 2020, Eq. 4), so a batch where no prediction
     is confident gives 0. FixMatch calls it with the weak view's logits as targets and the strong
@@ -117,7 +137,7 @@ def pseudo_label_cross_entropy(target_logits, logits, confidence_threshold):
     Args:
         target_logits: N x K logits that make the pseudo-labels.
         logits: N x K logits that are trained towards them.
-        confidence_threshold: in (0, 1].
+        confidence_threshold: in (0, 1], or K such values, one per class.
 
     Returns:
         `(loss, mask)`: a scalar, and N floats (1 where the pseudo-label counted, else 0).
@@ -132,7 +152,7 @@ def pseudo_label_cross_entropy(target_logits, logits, confidence_threshold):
     target_logits = ops.stop_gradient(ops.cast(target_logits, "float32"))
     logits = ops.cast(logits, "float32")
     probabilities = ops.softmax(target_logits, axis=-1)
-    mask = ops.cast(ops.max(probabilities, axis=-1) >= confidence_threshold, "float32")
+    mask = confidence_mask(probabilities, confidence_threshold)
     pseudo_labels = ops.argmax(probabilities, axis=-1)
     per_image = keras.losses.sparse_categorical_crossentropy(
         pseudo_labels, logits, from_logits=True

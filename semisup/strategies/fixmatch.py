@@ -36,30 +36,28 @@ class FixMatchTrainer(ConsistencyTrainer):
         self.num_operations = int(num_operations)
         self.cutout = float(cutout)
 
-    def strong(self, images):
-        """The strong augmentation: the weak one, RandAugment and Cutout (`strong_augment`)."""
-        return strong_augment(
-            images,
+    def consistency(self, labeled_images, unlabeled_images, step):
+        strong = strong_augment(
+            unlabeled_images,
             self.horizontal_flip,
             self.translation,
             num_operations=self.num_operations,
             cutout=self.cutout,
             seed=self.seed_generator,
         )
-
-    def consistency(self, labeled_images, unlabeled_images, step):
-        strong = self.strong(unlabeled_images)
         labeled_logits, weak_logits, strong_logits = self.forward(
             self.weak(labeled_images), self.weak(unlabeled_images), strong
         )
+        return {"labeled_logits": labeled_logits, **self.unlabeled_term(weak_logits, strong_logits)}
+
+    def unlabeled_term(self, weak_logits, strong_logits):
+        """`unlabeled_loss` and the `statistics` from the unlabeled views' logits: the strong
+        view's cross-entropy against the weak view's confident argmax (`confidence_threshold`).
+        FreeMatch overrides it with thresholds of its own."""
         loss, mask = pseudo_label_cross_entropy(
             weak_logits, strong_logits, self.confidence_threshold
         )
-        return {
-            "labeled_logits": labeled_logits,
-            "unlabeled_loss": loss,
-            "mask_rate": ops.mean(mask),
-        }
+        return {"unlabeled_loss": loss, "mask_rate": ops.mean(mask)}
 
 
 class FixMatch(ConsistencyStrategy):

@@ -27,10 +27,13 @@ step, and kept in checkpoints, so a resumed fit goes on with them.
 
 from __future__ import annotations
 
-import keras
 from keras import ops
 
-from semisup.strategies._consistency import ConsistencyStrategy, _is_number
+from semisup.strategies._consistency import (
+    ConsistencyStrategy,
+    _is_number,
+    pseudo_label_cross_entropy,
+)
 from semisup.strategies.fixmatch import FixMatch, FixMatchTrainer
 from semisup.strategies.mean_teacher import ema_update
 
@@ -62,21 +65,6 @@ def self_adaptive_thresholds(probabilities, global_threshold, class_expectations
     expectations = ema_update(class_expectations, ops.mean(probabilities, axis=0), momentum)
     thresholds = tau * expectations / ops.max(expectations)
     return tau, expectations, thresholds
-
-
-def self_adaptive_mask(probabilities, thresholds):
-    """1 where an image's top probability reaches the threshold of its predicted class, else 0.
-
-    Example:
-        >>> import numpy as np
-        >>> probabilities = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]], "float32")
-        >>> np.asarray(self_adaptive_mask(probabilities, np.array([0.8, 0.5]))).tolist()
-        [1.0, 1.0, 0.0]
-    """
-    probabilities = ops.cast(probabilities, "float32")
-    predicted = ops.argmax(probabilities, axis=-1)
-    needed = ops.take(ops.cast(thresholds, "float32"), predicted, axis=0)
-    return ops.cast(ops.max(probabilities, axis=-1) >= needed, "float32")
 
 
 def predicted_histogram(probabilities, weights=None):
@@ -152,11 +140,7 @@ class FreeMatchTrainer(FixMatchTrainer):
             shape=(classes,), initializer="ones", trainable=False, name="label_histogram"
         )
 
-    def consistency(self, labeled_images, unlabeled_images, step):
-        strong = self.strong(unlabeled_images)
-        labeled_logits, weak_logits, strong_logits = self.forward(
-            self.weak(labeled_images), self.weak(unlabeled_images), strong
-        )
+    def unlabeled_term(self, weak_logits, strong_logits):
         probabilities = ops.stop_gradient(ops.softmax(ops.cast(weak_logits, "float32"), axis=-1))
         tau, expectations, thresholds = self_adaptive_thresholds(
             probabilities,
@@ -170,15 +154,9 @@ class FreeMatchTrainer(FixMatchTrainer):
         self.global_threshold.assign(tau)
         self.class_expectations.assign(expectations)
         self.label_histogram.assign(histogram)
-        mask = self_adaptive_mask(probabilities, thresholds)
-        per_image = keras.losses.sparse_categorical_crossentropy(
-            ops.argmax(probabilities, axis=-1),
-            ops.cast(strong_logits, "float32"),
-            from_logits=True,
-        )
+        loss, mask = pseudo_label_cross_entropy(weak_logits, strong_logits, thresholds)
         return {
-            "labeled_logits": labeled_logits,
-            "unlabeled_loss": ops.mean(per_image * mask),
+            "unlabeled_loss": loss,
             "mask_rate": ops.mean(mask),
             "threshold": tau,
             "fairness_loss": fairness_loss(strong_logits, mask, expectations, histogram),
@@ -279,6 +257,5 @@ __all__ = [
     "FreeMatchTrainer",
     "fairness_loss",
     "predicted_histogram",
-    "self_adaptive_mask",
     "self_adaptive_thresholds",
 ]

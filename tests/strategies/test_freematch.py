@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from semisup.strategies import FreeMatch
+from semisup.strategies._consistency import confidence_mask
 from semisup.strategies.freematch import (
     fairness_loss,
     predicted_histogram,
-    self_adaptive_mask,
     self_adaptive_thresholds,
 )
 
@@ -49,8 +49,8 @@ def test_mask_compares_each_image_with_its_predicted_classs_threshold():
     )
     thresholds = np.array([0.8, 0.5, 0.95], "float32")
     # 0.70 < 0.8; 0.55 >= 0.5; 0.40 < 0.95; 0.90 < 0.95
-    assert numbers(self_adaptive_mask(probabilities, thresholds)).tolist() == [0, 1, 0, 0]
-    assert numbers(self_adaptive_mask(probabilities, thresholds * 0)).tolist() == [1, 1, 1, 1]
+    assert numbers(confidence_mask(probabilities, thresholds)).tolist() == [0, 1, 0, 0]
+    assert numbers(confidence_mask(probabilities, thresholds * 0)).tolist() == [1, 1, 1, 1]
 
 
 def test_predicted_histogram_counts_the_weighted_argmax():

@@ -128,7 +128,7 @@ def _saved_epochs(every_s, seconds_an_epoch, tmp_path, monkeypatch, epochs=5, st
 
     clock = _Clock()
     monkeypatch.setattr(_base, "time", clock)
-    backup = _base.epoch_backup(tmp_path, every_s=every_s)
+    backup = _base.ThrottledBackup(tmp_path, every_s=every_s)
     saved = []
 
     class Record(keras.callbacks.Callback):
