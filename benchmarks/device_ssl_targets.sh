@@ -9,7 +9,11 @@
 #
 #   SEMISUP_COMMIT=<hash> SEED=0 bash benchmarks/device_ssl_targets.sh
 # METHOD=freematch runs FreeMatch's configs (ssl_freematch_<data set>.toml) instead of FixMatch's;
-# DATASETS="fer2013" runs one data set only (on GPU 0).
+# DATASETS="fer2013" runs one data set only (on GPU 0, or on GPU $FIRST_GPU), so two calls can
+# run different methods or seeds side by side, e.g. FixMatch's CIFAR seed 1 beside FreeMatch's
+# FER2013 seed 0:
+#   SEED=1 DATASETS=cifar10-jpeg bash benchmarks/device_ssl_targets.sh
+#   SEED=0 METHOD=freematch DATASETS=fer2013 FIRST_GPU=1 bash benchmarks/device_ssl_targets.sh
 # The configs run in bfloat16 with step counts that fill ~18 of the 20 minutes (one seed per GPU
 # per session; SEED=0,1 runs two seeds one after the other on each GPU, which only fits with
 # shorter runs). Extra `semisup bench` arguments for both runs go in $EXTRA.
@@ -20,7 +24,7 @@ source "$(dirname "$0")/_device_env.sh"
 # decode the data sets once, before the runs start
 decode_datasets ${DATASETS:-fer2013 cifar10-jpeg}
 method=${METHOD:-fixmatch}
-gpu=0
+gpu=${FIRST_GPU:-0}
 for dataset in ${DATASETS:-cifar10-jpeg fer2013}; do
   CUDA_VISIBLE_DEVICES=$gpu bash benchmarks/device_grid.sh "ssl-$method-$dataset-seed$seed" \
     --config "benchmarks/configs/ssl_${method}_$dataset.toml" --seeds "$seed" ${EXTRA:-}

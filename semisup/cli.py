@@ -130,6 +130,7 @@ def _bench(args) -> int:
         "validation": args.validation,
         "time_limit_s": args.time_limit,
         "monitor_every": args.monitor_every,
+        "monitor_unlabeled": args.monitor_unlabeled,
         "checkpoint_every_s": args.checkpoint_every,
     }
     params = {}
@@ -228,6 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="record test accuracy every N epochs of each training phase, against training "
         "time (the report draws the curves); off by default",
+    )
+    bench.add_argument(
+        "--monitor-unlabeled",
+        type=int,
+        metavar="N",
+        help="with --monitor-every, also score N images of the unlabeled pool (a fixed random "
+        "sample) against their hidden labels: accuracy there, share of pseudo-labels kept and "
+        "how many are right; off by default",
     )
     bench.add_argument(
         "--checkpoint-every",

@@ -15,6 +15,7 @@ TOML example (every key optional; a preset fills the rest):
     encoder = "conv4"
     validation = "dataset"   # or "none" (default), "labeled:0.1"
     monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
+    monitor_unlabeled = 5000 # and pseudo-label quality on 5,000 unlabeled images (default: off)
     checkpoint_every_s = 60  # seconds between a cell's checkpoints (0: every epoch)
 
     [params]                 # every strategy that has the parameter
@@ -106,6 +107,8 @@ PRESETS: dict[str, dict] = {
         "time_limit_s": 1200,
         # test accuracy after each of the 30 epochs: the report plots it against training time
         "monitor_every": 1,
+        # and the pseudo-labels' quality on 5,000 unlabeled images at the same epochs
+        "monitor_unlabeled": 5000,
         "params": {
             "steps_per_execution": 32,
             "fixmatch": {"steps": 30000, "epochs": 30},
@@ -144,6 +147,10 @@ class BenchConfig:
     # record test accuracy against training time every N epochs of each training phase (the
     # row's `test_curve`, drawn in the report's accuracy-against-time plot); None: off
     monitor_every: int | None = None
+    # with monitor_every, also score a fixed random sample of this many images of the unlabeled
+    # pool against their hidden labels at each monitored epoch (the row's `unlabeled_curve`:
+    # accuracy there, share of pseudo-labels kept and how many are right); None: off
+    monitor_unlabeled: int | None = None
     # seconds between a training cell's checkpoints (it saves at the end of the first epoch that
     # ends this long after its last save, and at each phase's end); 0: every epoch, which with
     # sub-second epochs costs a large share of the training time. A killed cell resumes from
@@ -231,6 +238,19 @@ class BenchConfig:
                 f"monitor_every must be a positive integer number of epochs (test accuracy every "
                 f"N epochs of each training phase), or None to turn monitoring off; got {every!r}."
             )
+        sample = self.monitor_unlabeled
+        if sample is not None:
+            if isinstance(sample, bool) or not isinstance(sample, int) or sample < 1:
+                raise ValueError(
+                    f"monitor_unlabeled must be a positive integer number of unlabeled images to "
+                    f"score at each monitored epoch, or None to turn it off; got {sample!r}."
+                )
+            if every is None:
+                raise ValueError(
+                    f"monitor_unlabeled={sample} scores the unlabeled pool at the monitored "
+                    "epochs, but monitor_every is not set: set monitor_every (e.g. 1) as well, "
+                    "or drop monitor_unlabeled."
+                )
         every_s = self.checkpoint_every_s
         if isinstance(every_s, bool) or not isinstance(every_s, (int, float)) or not every_s >= 0:
             raise ValueError(

@@ -27,6 +27,20 @@ and writes the raw weights back exactly (copied to the host first), so training 
 very same values. Keras's `SwapEMAWeights` swaps in place instead, which under TensorFlow goes
 through `a + b - b` and need not give the weights back to the last bit.
 
+The unlabeled pool (`unlabeled=(x, y)`, the harness's `monitor_unlabeled`). With the hidden
+labels of (a sample of) the unlabeled pool, each recorded point also scores the model there, in
+`unlabeled_curve`: the accuracy of its predictions, and, for a method that keeps pseudo-labels by
+confidence (its training model has `pseudo_label_thresholds()`: FixMatch, FreeMatch,
+pseudo-label), the share of images whose top probability reaches their predicted class's
+threshold and how many of those kept pseudo-labels are right, per class. The images are scored
+as they are, not augmented: FixMatch and FreeMatch take their pseudo-labels from a weakly
+augmented view (flip and shift), so this is close to, not the same as, what a training step
+sees. The pool is scored with the raw weights, which make the training's pseudo-labels, even
+where an EMA of the weights is what the test images are scored with (in a short run with a low
+`ema_decay` the two can differ a lot: on the digits after FixMatch's 150 steps at decay 0.99,
+the average's median top probability on unlabeled images was 0.60, while the raw weights were
+at least 0.95 sure of 80 % of them).
+
 Time. `seconds` is wall time since `start()` (the harness calls it where it starts timing the
 strategy's `fit()`) minus the time the monitor itself spent evaluating, which is summed in
 `seconds_spent` (the row's `monitor_seconds`). Before reading the clock the monitor waits for the
@@ -55,11 +69,20 @@ class AccuracyMonitor(keras.callbacks.Callback):
             columns to labels and its `n_classes_` is the width of a classifier output. Without
             it column j is label j and any output of shape (batch, K) counts as class scores.
         batch_size: images per prediction batch.
+        unlabeled: optional `(images, true labels)` of the unlabeled pool (or a sample of it),
+            scored at each recorded point into `unlabeled_curve` (see the module docstring).
 
     Attributes:
         curve: one dict per recorded point: `seconds` (training time so far, see the module
             docstring), `epoch` (epochs of the phase finished, 1-based), `phase` (index of the
             Keras `fit()` in the strategy's fit, 0-based) and `accuracy` (in [0, 1]).
+        unlabeled_curve: with `unlabeled`, one dict per recorded point: `seconds`, `epoch`,
+            `phase` as in `curve`; `n` (images scored), `accuracy` (of the predictions there);
+            `thresholds` (K floats, the confidence each predicted class needed, or None where the
+            method keeps no pseudo-labels by confidence), `kept` (share of the images whose
+            pseudo-label counts, or None), `kept_accuracy` (share of those that are right, None
+            where none is kept), `kept_by_class` and `correct_by_class` (K counts of kept and of
+            right pseudo-labels by predicted class, in the strategy's class order).
         seconds_spent: wall seconds spent evaluating (excluded from `seconds`).
         started: the `time.perf_counter()` time `seconds` counts from.
 
@@ -71,19 +94,22 @@ class AccuracyMonitor(keras.callbacks.Callback):
         {'seconds': 12.3, 'epoch': 10, 'phase': 0, 'accuracy': 0.91}
     """
 
-    def __init__(self, x, y, every: int = 1, *, strategy=None, batch_size: int = 1024):
+    def __init__(
+        self, x, y, every: int = 1, *, strategy=None, batch_size: int = 1024, unlabeled=None
+    ):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a positive number of epochs, got {every!r}.")
-        x = np.asarray(x)
-        y = np.asarray(y)
-        if x.ndim != 4 or len(x) != len(y) or len(x) == 0:
-            raise ValueError(
-                f"x must be a non-empty N x H x W x C image batch with one label each in y; got "
-                f"shapes {x.shape} and {y.shape}."
-            )
-        self.x = x
-        self.y = y
+        self.x, self.y = _images_and_labels(x, y, "x", "y")
+        if unlabeled is not None:
+            if not isinstance(unlabeled, (tuple, list)) or len(unlabeled) != 2:
+                raise ValueError(
+                    "unlabeled must be a pair (images, true labels) of the unlabeled pool, got "
+                    f"{type(unlabeled).__name__}."
+                )
+            unlabeled = _images_and_labels(*unlabeled, "unlabeled images", "their labels")
+        self.unlabeled = unlabeled
+        self.unlabeled_curve: list[dict] = []
         self.every = int(every)
         self.strategy = strategy
         self.batch_size = int(batch_size)
@@ -98,6 +124,7 @@ class AccuracyMonitor(keras.callbacks.Callback):
         """Start the clock (and clear the curve); `now` is a `time.perf_counter()` value."""
         self.started = time.perf_counter() if now is None else float(now)
         self.curve = []
+        self.unlabeled_curve = []
         self.seconds_spent = 0.0
         self._phase = -1
         return self
@@ -121,17 +148,13 @@ class AccuracyMonitor(keras.callbacks.Callback):
         began = time.perf_counter()
         seconds = self.training_seconds(began)
         try:
-            accuracy = self._accuracy()
+            accuracy, pool = self._evaluate()
         finally:
             self.seconds_spent += time.perf_counter() - began
-        self.curve.append(
-            {
-                "seconds": round(seconds, 3),
-                "epoch": int(epoch) + 1,
-                "phase": self._phase,
-                "accuracy": accuracy,
-            }
-        )
+        point = {"seconds": round(seconds, 3), "epoch": int(epoch) + 1, "phase": self._phase}
+        self.curve.append({**point, "accuracy": accuracy})
+        if pool is not None:
+            self.unlabeled_curve.append({**point, **pool})
 
     def on_train_end(self, logs=None):
         self._predictor = None  # a sub-model of this phase must not outlive it
@@ -140,19 +163,68 @@ class AccuracyMonitor(keras.callbacks.Callback):
     def _n_classes(self) -> int | None:
         return getattr(self.strategy, "n_classes_", None)
 
-    def _accuracy(self) -> float:
+    def _scores(self, x) -> np.ndarray:
         model, output = self._predictor
-        with _averaged_weights(self.model):
-            scores = model.predict(self.x, batch_size=self.batch_size, verbose=0)
+        scores = model.predict(x, batch_size=self.batch_size, verbose=0)
         if isinstance(scores, (list, tuple)):
             scores = scores[output]
         elif isinstance(scores, dict):
             scores = list(scores.values())[output]
-        predicted = np.argmax(np.asarray(scores), axis=1)
+        return np.asarray(scores, dtype=np.float64)
+
+    def _labels(self, columns: np.ndarray) -> np.ndarray:
         classes = getattr(self.strategy, "classes_", None)
-        if classes is not None:
-            predicted = np.asarray(classes)[predicted]
-        return float(np.mean(predicted == self.y))
+        return columns if classes is None else np.asarray(classes)[columns]
+
+    def _evaluate(self) -> tuple[float, dict | None]:
+        """Test accuracy, and the unlabeled pool's point (or None without `unlabeled`)."""
+        with _averaged_weights(self.model):
+            test = self._scores(self.x)
+        # the pool with the raw weights: they, not the average, make the training's pseudo-labels
+        pool = None if self.unlabeled is None else self._scores(self.unlabeled[0])
+        accuracy = float(np.mean(self._labels(np.argmax(test, axis=1)) == self.y))
+        if pool is None:
+            return accuracy, None
+        return accuracy, self._pool_point(pool)
+
+    def _pool_point(self, logits: np.ndarray) -> dict:
+        columns = np.argmax(logits, axis=1)
+        right = self._labels(columns) == self.unlabeled[1]
+        point = {"n": int(len(right)), "accuracy": float(np.mean(right))}
+        thresholds = getattr(self.model, "pseudo_label_thresholds", None)
+        thresholds = None if thresholds is None else thresholds()
+        if thresholds is None:
+            empty = dict.fromkeys(("thresholds", "kept", "kept_accuracy"))
+            return {**point, **empty, "kept_by_class": None, "correct_by_class": None}
+        thresholds = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+        if thresholds.shape != (logits.shape[1],):
+            raise ValueError(
+                f"pseudo_label_thresholds() gave {thresholds.shape[0]} thresholds for a model "
+                f"with {logits.shape[1]} classes; it must give one per class."
+            )
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+        kept = probabilities.max(axis=1) >= thresholds[columns]
+        n_classes = logits.shape[1]
+        return {
+            **point,
+            "thresholds": [round(float(t), 6) for t in thresholds],
+            "kept": float(np.mean(kept)),
+            "kept_accuracy": float(np.mean(right[kept])) if kept.any() else None,
+            "kept_by_class": np.bincount(columns[kept], minlength=n_classes).tolist(),
+            "correct_by_class": np.bincount(columns[kept & right], minlength=n_classes).tolist(),
+        }
+
+
+def _images_and_labels(x, y, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 4 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{x_name} must be a non-empty N x H x W x C image batch with one label each in "
+            f"{y_name}; got shapes {x.shape} and {y.shape}."
+        )
+    return x, y
 
 
 def _classifier_of(model, n_classes: int | None):

@@ -18,12 +18,15 @@ import json
 import math
 import os
 import re
+import textwrap
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+from matplotlib.ticker import PercentFormatter
 
 from semisup._atomic import atomic_path
 from semisup.bench._calibration import calibration_lines, per_class_lines
@@ -917,6 +920,298 @@ def _variant_lines(group: tuple, rows: Sequence[dict]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Pseudo-labels on the unlabeled pool (rows with an `unlabeled_curve`, the grid's
+# `monitor_unlabeled`)
+
+
+UNLABELED_PREFIX = "unlabeled"
+"""File name prefix of the unlabeled-pool plots (`plots/unlabeled_<table>.png`)."""
+
+_UNLABELED_PANELS = (
+    # (point key, y label); the first panel has every line, the others only thresholded ones
+    ("accuracy", "accuracy on the pool"),
+    ("kept", "share of pseudo-labels kept"),
+    ("kept_accuracy", "accuracy of the kept ones"),
+)
+
+_UNLABELED_SKIPPED = "Pseudo-labels on the unlabeled pool: skipped, no row has an unlabeled curve."
+
+
+def _unlabeled_curve(row: dict) -> list[dict] | None:
+    """A row's `unlabeled_curve` points with a positive time, in the order measured; None for a
+    row without one (the grid did not set `monitor_unlabeled`, or a row written before it)."""
+    points = [
+        point
+        for point in row.get("unlabeled_curve") or []
+        if isinstance(point, dict) and _is_measured(point.get("seconds")) and point["seconds"] > 0
+    ]
+    return points or None
+
+
+def _has_thresholds(point: dict) -> bool:
+    """Whether the point's method keeps pseudo-labels by confidence (per-class thresholds)."""
+    return point.get("thresholds") is not None
+
+
+def _unlabeled_series(
+    entries: Sequence[dict], rows: Sequence[dict]
+) -> tuple[dict[str, list[dict]], list, list[str]]:
+    """The lines of the unlabeled-pool plot: `{"strategy / filter": points}` in report order, from
+    the lowest seed with a curve; the seeds used; the strategy / filter pairs without a curve."""
+    series, seeds, missing = {}, set(), []
+    for entry in entries:
+        label = f"{entry['strategy']} / {entry['filter']}"
+        runs = sorted(
+            (
+                row
+                for row in rows
+                if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+            ),
+            key=lambda row: _seed_sort_key(row["seed"]),
+        )
+        for row in runs:
+            curve = _unlabeled_curve(row)
+            if curve is not None:
+                series[label] = curve
+                seeds.add(row["seed"])
+                break
+        else:
+            missing.append(label)
+    return series, sorted(seeds, key=_seed_sort_key), missing
+
+
+def _plot_unlabeled_pool(series: dict[str, list[dict]], path: Path, title: str) -> dict:
+    """Panels against training seconds, one line per label: the accuracy on the pool, and where
+    some line keeps pseudo-labels by confidence, the share kept and the accuracy of the kept ones
+    (a point with None is left out; a line without thresholds only in the first panel).
+
+    Returns:
+        `{"panels": {key: {label: {"seconds", "values"}}}, "log_x", "path"}`, `panels` holding
+        the point keys drawn (`accuracy`, then `kept` and `kept_accuracy` where some line has
+        them) and in each the lines drawn there.
+    """
+    panels: dict[str, dict[str, dict]] = {}
+    for key, _ in _UNLABELED_PANELS:
+        lines = {}
+        for label, points in series.items():
+            drawn = [
+                point
+                for point in points
+                if _is_measured(point.get(key)) and (key == "accuracy" or _has_thresholds(point))
+            ]
+            if drawn:
+                lines[label] = {
+                    "seconds": [float(point["seconds"]) for point in drawn],
+                    "values": [float(point[key]) for point in drawn],
+                }
+        if lines or key == "accuracy":
+            panels[key] = lines
+    if not panels["accuracy"]:
+        raise ValueError("_plot_unlabeled_pool: no line with a pool accuracy to plot.")
+    all_seconds = [
+        s for lines in panels.values() for line in lines.values() for s in line["seconds"]
+    ]
+    log_x = max(all_seconds) / min(all_seconds) > 10
+    colours = {label: f"C{index % 8}" for index, label in enumerate(series)}
+    y_labels = dict(_UNLABELED_PANELS)
+    with matplotlib.rc_context(plots.STYLE):
+        figure = plots._new_figure(8.0, 2.0 + 1.9 * len(panels))
+        figure.suptitle(title)
+        axes_list = np.atleast_1d(figure.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0])
+        for axes, (key, lines) in zip(axes_list, panels.items()):
+            for label, line in lines.items():
+                axes.plot(
+                    line["seconds"],
+                    line["values"],
+                    color=colours[label],
+                    marker=".",
+                    markersize=4,
+                    linewidth=1.2,
+                    label=textwrap.fill(label, 40),  # a long variant name would squeeze the axes
+                )
+            axes.set_ylabel(y_labels[key])
+            if key == "kept":
+                axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+            if log_x:
+                axes.set_xscale("log")
+        axes_list[-1].set_xlabel("training wall time (s)")
+        plots._legend_outside(axes_list[0])
+        plots._save(figure, path)
+    return {"panels": panels, "log_x": bool(log_x), "path": str(path)}
+
+
+def _last_points(entry: dict, rows: Sequence[dict]) -> list[tuple[object, dict]]:
+    """(seed, last point of its unlabeled curve) of the entry's rows that have one, seed order."""
+    runs = sorted(
+        (
+            row
+            for row in rows
+            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+        ),
+        key=lambda row: _seed_sort_key(row["seed"]),
+    )
+    return [(row["seed"], curve[-1]) for row in runs if (curve := _unlabeled_curve(row))]
+
+
+def _class_counts(points: Sequence[dict], key: str, n_classes: int) -> np.ndarray | None:
+    """`point[key]` (counts by predicted class) summed over the points that have them."""
+    counts = [
+        np.asarray(point[key], dtype=np.float64)
+        for point in points
+        if _has_thresholds(point)
+        and point.get(key) is not None
+        and len(point[key]) == n_classes
+        and point.get("kept_by_class") is not None
+        and point.get("correct_by_class") is not None
+    ]
+    return np.sum(counts, axis=0) if counts else None
+
+
+def _class_cell(correct: float, kept: float, total_kept: float) -> str:
+    """`precision (share of all kept)` of one class, e.g. `0.93 (41%)`; n/a where none kept."""
+    if total_kept <= 0:
+        return "n/a"
+    share = f"{100 * kept / total_kept:.0f}%"
+    return f"{correct / kept:.2f} ({share})" if kept > 0 else f"n/a ({share})"
+
+
+def _unlabeled_table(
+    entries: Sequence[dict], rows: Sequence[dict], class_names: Sequence[str]
+) -> tuple[list[str], list[list[object]], bool]:
+    """Header and body of the table at the last point of each curve (over the seeds that have
+    one), and whether some row keeps pseudo-labels by confidence (else no kept columns)."""
+    last = {(e["strategy"], e["filter"]): _last_points(e, rows) for e in entries}
+    show_kept = any(_has_thresholds(point) for pairs in last.values() for _, point in pairs)
+    header = ["strategy", "filter", "seeds", "pool accuracy"]
+    if show_kept:
+        header += ["kept (%)", "kept accuracy", *class_names]
+    body = []
+    for entry in entries:
+        pairs = last[(entry["strategy"], entry["filter"])]
+        if not pairs:
+            continue
+        points = [point for _, point in pairs]
+        line = [
+            entry["strategy"],
+            entry["filter"],
+            len(points),
+            _mean_plus_minus(*_mean_std(point.get("accuracy") for point in points)),
+        ]
+        if show_kept:
+            thresholded = [point for point in points if _has_thresholds(point)]
+            kept_mean, kept_std = _mean_std(point.get("kept") for point in thresholded)
+            line += [
+                _mean_plus_minus(
+                    None if kept_mean is None else 100 * kept_mean,
+                    None if kept_std is None else 100 * kept_std,
+                    digits=1,
+                ),
+                _mean_plus_minus(*_mean_std(point.get("kept_accuracy") for point in thresholded)),
+            ]
+            kept = _class_counts(thresholded, "kept_by_class", len(class_names))
+            correct = _class_counts(thresholded, "correct_by_class", len(class_names))
+            if kept is None or correct is None:
+                line += ["n/a"] * len(class_names)
+            else:
+                line += [
+                    _class_cell(float(c), float(k), float(kept.sum()))
+                    for c, k in zip(correct, kept)
+                ]
+        body.append(line)
+    return header, body, show_kept
+
+
+def _unlabeled_class_names(rows: Sequence[dict]) -> list[str]:
+    """The class names of the table's columns: the rows' `class_names`, else class indices."""
+    n_classes = max(
+        (
+            len(point.get("kept_by_class") or [])
+            for row in rows
+            for point in _unlabeled_curve(row) or []
+        ),
+        default=0,
+    )
+    for row in rows:
+        names = row.get("class_names")
+        if names and (n_classes == 0 or len(names) == n_classes):
+            return [str(name) for name in names]
+    return [str(index) for index in range(n_classes)]
+
+
+def _unlabeled_lines(
+    entries: list[dict],
+    rows: list[dict],
+    plot_dir: Path,
+    out_dir: Path,
+    name: str,
+    caption: str,
+    note_when_empty: bool = True,
+) -> list[str]:
+    """Markdown of one table's "Pseudo-labels on the unlabeled pool" section and its plot; the
+    skipped note when no row has an unlabeled curve (nothing at all without `note_when_empty`)."""
+    series, seeds, missing = _unlabeled_series(entries, rows)
+    if not series:
+        return [_UNLABELED_SKIPPED, ""] if note_when_empty else []
+    path = plot_dir / f"{UNLABELED_PREFIX}_{name}.png"
+    numbers = _plot_unlabeled_pool(
+        series, path, f"Pseudo-labels on the unlabeled pool against training time\n{caption}"
+    )
+    sizes = sorted(
+        {int(point["n"]) for points in series.values() for point in points if point.get("n")}
+    )
+    every = sorted(
+        {str(row["monitor_every"]) for row in rows if row.get("monitor_every") is not None}
+    )
+    pool = f"{' or '.join(f'{size:,}' for size in sizes)} images" if sizes else "a sample of images"
+    lines = [
+        "### Pseudo-labels on the unlabeled pool",
+        "",
+        f"{pool[0].upper()}{pool[1:]} of the unlabeled pool, sampled once per seed, scored against "
+        "their hidden labels at the monitored epochs"
+        + (f" (every {', '.join(every)} epoch(s) of each phase)" if every else "")
+        + ": as they are (not augmented, where FixMatch and FreeMatch take pseudo-labels from a "
+        "weakly augmented view) and with the raw weights, which make the training's "
+        "pseudo-labels (not an EMA of them, which the test accuracy uses where there is one). A "
+        "pseudo-label is kept "
+        "where its top probability reaches the threshold of its predicted class.",
+        "",
+    ]
+    kept_panels = [key for key in numbers["panels"] if key != "accuracy"]
+    heading = (
+        f"**Pseudo-labels on the unlabeled pool against training time**: one line per strategy / "
+        f"filter from the lowest seed with a curve (seed{'s' if len(seeds) > 1 else ''} "
+        f"{', '.join(map(str, seeds))}); top: accuracy of the predictions on the pool"
+    )
+    if kept_panels:
+        heading += (
+            "; below: share of pseudo-labels kept and accuracy of the kept ones, for the methods "
+            "that keep them by per-class confidence thresholds (the others, e.g. supervised or "
+            "mean teacher, are only in the top panel)"
+        )
+    if missing:
+        heading += f"; no curve recorded for {', '.join(missing)}"
+    link = path.relative_to(out_dir).as_posix()
+    lines += [heading, "", f"![{UNLABELED_PREFIX}, {caption}]({link})", ""]
+
+    class_names = _unlabeled_class_names(rows)
+    header, body, show_kept = _unlabeled_table(entries, rows, class_names)
+    explanation = (
+        "At the last point of each curve, mean +- sample std (ddof=1) over the seeds with a curve "
+        "(a single seed shows its value alone)"
+    )
+    if show_kept:
+        explanation += (
+            "; per class (columns, by predicted class): precision of the kept pseudo-labels, "
+            "right over kept summed over those seeds, and in brackets the class's share of all "
+            "kept ones; n/a: none kept, or the method keeps none by confidence."
+        )
+    else:
+        explanation += "; no method here keeps pseudo-labels by confidence."
+    lines += [explanation, ""] + _table(header, body) + [""]
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
 # Provenance
 
 
@@ -994,12 +1289,16 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     rows have a `test_curve`, i.e. the grid set `monitor_every`), training curves, the
     confusion matrix of the best run, the fraction of the pool the filter removed and the
     self-training rounds. A plot with no data (no filter runs, no self-training rows)
-    is left out with a line saying so. Where a table holds a strategy and its variants
-    (`name[param=value]`, same filter), a "Variants compared" section follows: accuracy,
-    macro-F1, ECE and pseudo-label precision differences paired over the seeds both ran, and a
-    sentence per pair saying which is better or that the difference is within the seed-to-seed
-    spread. A calibration table (ECE, MCE and NLL before and after
-    temperature scaling), reliability diagrams of the best strategies and per-class precision,
+    is left out with a line saying so. Where rows have an `unlabeled_curve` (the grid set
+    `monitor_unlabeled`), a "Pseudo-labels on the unlabeled pool" section follows: accuracy on a
+    sample of the pool, share of pseudo-labels kept and their accuracy against training time (the
+    lowest seed with a curve), and a table at the last point with the per-class precision of the
+    kept pseudo-labels (a run without such rows has no section). Where a table holds a strategy
+    and its variants (`name[param=value]`, same filter), a "Variants compared" section follows:
+    accuracy, macro-F1, ECE and pseudo-label precision differences paired over the seeds both
+    ran, and a sentence per pair saying which is better or that the difference is within the
+    seed-to-seed spread. A calibration table (ECE, MCE and NLL before and after temperature
+    scaling), reliability diagrams of the best strategies and per-class precision,
     recall and F1 of the best strategy and the supervised baseline follow. A provenance
     section ends the report: commits, backends, devices, package versions, and every cell with
     its wall time and throughput.
@@ -1041,9 +1340,17 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(parents=True, exist_ok=True)
     # A plot of an earlier report that this one skips would sit there contradicting it.
-    for prefix in [prefix for prefix, _, _ in _PLOTS] + ["reliability", "per_class"]:
+    for prefix in [prefix for prefix, _, _ in _PLOTS] + [
+        UNLABELED_PREFIX,
+        "reliability",
+        "per_class",
+    ]:
         for stale in plot_dir.glob(f"{prefix}_*.png"):
             stale.unlink()
+    # a run that scored the unlabeled pool says so in each table, also where no curve came back
+    monitored_unlabeled = any(
+        row.get("monitor_unlabeled") is not None or _unlabeled_curve(row) for row in rows
+    )
     seeds = sorted({row["seed"] for row in rows}, key=_seed_sort_key)
     datasets = sorted({str(row["dataset"]) for row in rows})
     strategies = sorted({str(row["strategy"]) for row in rows}, key=_strategy_sort_key)
@@ -1090,6 +1397,15 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
             out_dir,
             _slug(dataset, budget, encoder, test_split),
             caption,
+        )
+        lines += _unlabeled_lines(
+            group_entries,
+            group_rows,
+            plot_dir,
+            out_dir,
+            _slug(dataset, budget, encoder, test_split),
+            caption,
+            note_when_empty=monitored_unlabeled,
         )
         lines += _variant_lines(group, group_rows)
         for section in (calibration_lines, per_class_lines):

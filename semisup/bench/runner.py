@@ -296,6 +296,22 @@ def _calibration(probabilities: dict, dataset, y_val, proba_val) -> dict:
     return cross_fitted_calibration(proba_test, dataset.y_test)
 
 
+def _unlabeled_sample(dataset, split, size: int | None, seed: int):
+    """`(images, hidden labels)` of `size` images of the split's unlabeled pool, drawn at random
+    (the same for every strategy of a seed; all of them when the pool is smaller), for the
+    monitor; None when `size` is None or the pool is empty. Drawn before any filter runs."""
+    from semisup.data._validation import images_to_float
+
+    pool = np.asarray(split.unlabeled)
+    if size is None or len(pool) == 0:
+        return None
+    if len(pool) > size:
+        # a stream of its own, so that the sample never depends on anything else drawn
+        pool = np.sort(np.random.default_rng([seed, 0x6D6F6E]).choice(pool, size, replace=False))
+    images = images_to_float(dataset.x_train[pool], name="unlabeled images")
+    return images, dataset.y_train[pool]
+
+
 def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: int = 0) -> dict:
     """Fit one cell's strategy and return its result row (SCHEMA.md)."""
     from semisup import filters
@@ -328,6 +344,7 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
             config.monitor_every,
             strategy=strategy,
             batch_size=strategy.prediction_batch_size,
+            unlabeled=_unlabeled_sample(dataset, split, config.monitor_unlabeled, cell["seed"]),
         )
     time_limit = None
     if config.time_limit_s is not None:
@@ -418,6 +435,10 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "stopped_by_time_limit": bool(time_limit is not None and time_limit.stopped),
         "monitor_every": config.monitor_every,
         "test_curve": None if monitor is None else monitor.curve,
+        "monitor_unlabeled": config.monitor_unlabeled,
+        "unlabeled_curve": (
+            None if monitor is None or monitor.unlabeled is None else monitor.unlabeled_curve
+        ),
         "monitor_seconds": None if monitor is None else round(monitor.seconds_spent, 3),
         "training_length": _plain(getattr(strategy, "training_length_", None)),
         "images_seen": int(strategy.images_seen_),

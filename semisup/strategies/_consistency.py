@@ -271,6 +271,12 @@ class ConsistencyTrainer(keras.Model):
     #: names of the extra per-step scalars `consistency` returns, logged as metrics
     statistics: tuple[str, ...] = ()
 
+    def pseudo_label_thresholds(self):
+        """The confidence each class's pseudo-label needs now, as K floats (numpy), or None for a
+        method that keeps no pseudo-labels by confidence (the default). The harness's monitor
+        reads it to score the pseudo-labels on the unlabeled pool (`monitor_unlabeled`)."""
+        return None
+
     def __init__(
         self,
         classifier,

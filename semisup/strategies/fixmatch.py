@@ -11,6 +11,7 @@ EMA, training length) is the shared core in `semisup.strategies._consistency`.
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from semisup.augmentation import strong_augment
@@ -35,6 +36,9 @@ class FixMatchTrainer(ConsistencyTrainer):
         self.confidence_threshold = float(confidence_threshold)
         self.num_operations = int(num_operations)
         self.cutout = float(cutout)
+
+    def pseudo_label_thresholds(self):
+        return np.full(int(self.classifier.output_shape[-1]), self.confidence_threshold)
 
     def consistency(self, labeled_images, unlabeled_images, step):
         strong = strong_augment(

@@ -27,6 +27,7 @@ step, and kept in checkpoints, so a resumed fit goes on with them.
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from semisup.strategies._consistency import (
@@ -139,6 +140,12 @@ class FreeMatchTrainer(FixMatchTrainer):
         self.label_histogram = self.add_weight(
             shape=(classes,), initializer="ones", trainable=False, name="label_histogram"
         )
+
+    def pseudo_label_thresholds(self):
+        """Each class's self-adaptive threshold after the last step: `tau * p(c) / max p`."""
+        tau = float(ops.convert_to_numpy(self.global_threshold.value))
+        expectations = np.asarray(ops.convert_to_numpy(self.class_expectations.value), "float64")
+        return tau * expectations / expectations.max()
 
     def unlabeled_term(self, weak_logits, strong_logits):
         probabilities = ops.stop_gradient(ops.softmax(ops.cast(weak_logits, "float32"), axis=-1))

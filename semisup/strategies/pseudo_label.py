@@ -9,6 +9,7 @@ round-based `SelfTraining`, the pseudo-labels are renewed at every step from the
 
 from __future__ import annotations
 
+import numpy as np
 from keras import ops
 
 from semisup.strategies._consistency import (
@@ -27,6 +28,9 @@ class PseudoLabelTrainer(ConsistencyTrainer):
     def __init__(self, *args, confidence_threshold=0.95, **kwargs):
         super().__init__(*args, **kwargs)
         self.confidence_threshold = float(confidence_threshold)
+
+    def pseudo_label_thresholds(self):
+        return np.full(int(self.classifier.output_shape[-1]), self.confidence_threshold)
 
     def consistency(self, labeled_images, unlabeled_images, step):
         labeled_logits, unlabeled_logits = self.forward(

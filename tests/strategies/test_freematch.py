@@ -130,6 +130,10 @@ def test_fit_moves_the_thresholds_logs_them_and_checkpoints_them(tiny_images, tm
     assert history["threshold"][-1] <= history["threshold"][0] <= 1.0
     expectations = numbers(trainer.class_expectations.value)
     assert expectations.shape == (2,) and np.all(expectations < 1.0)
+    # what the harness's monitor reads: each class's threshold, tau * p(c) / max p
+    np.testing.assert_allclose(
+        trainer.pseudo_label_thresholds(), tau * expectations / expectations.max(), rtol=1e-6
+    )
     # a resumed fit restores the state with the weights: the phase is not retrained
     again = FreeMatch(**FAST, threshold_momentum=0.5).enable_checkpoints(tmp_path).fit(x, y)
     assert again.resumed_from_epoch_ == {"consistency": 2}
