@@ -86,17 +86,9 @@ def _showcase(entries: list[dict], n_best: int) -> list[dict]:
 
 def _first_rows_with_predictions(entry: dict, rows: list[dict], run_dir: Path):
     """(row, saved predictions) of `entry`'s rows in seed order, those with saved predictions."""
-    from semisup.bench.report import _seed_sort_key
+    from semisup.bench.report import _entry_rows
 
-    candidates = sorted(
-        (
-            row
-            for row in rows
-            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-        ),
-        key=lambda row: _seed_sort_key(row["seed"]),
-    )
-    for row in candidates:
+    for row in _entry_rows(entry, rows):
         saved = _saved_predictions(row, run_dir)
         if saved is not None:
             yield row, saved

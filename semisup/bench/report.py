@@ -796,24 +796,34 @@ def _paired_values(base_rows: dict, variant_rows: dict, read) -> list[tuple[obje
     return values
 
 
-def _paired_comparison(rows: Sequence[dict], variant: str, base: str, filter_name: str) -> dict:
-    """Variant against base with one filter, over the seeds both have an accuracy for.
+def _paired_comparison(
+    rows: Sequence[dict],
+    variant: str,
+    base: str,
+    filter_name: str,
+    base_filter: str | None = None,
+) -> dict:
+    """Variant against base, over the seeds both have an accuracy for; the variant ran with
+    `filter_name`, the base with `base_filter` (default: the same filter).
 
     `delta` maps each metric of `_PAIRED_METRICS` to the mean and sample std (ddof=1; None for
     one seed) of the per-seed differences variant - base over those seeds (the ones of them
     where both measured it), (None, None) where none was measured.
     """
-    rows_by_seed: dict[str, dict] = {base: {}, variant: {}}
+    base_key = (base, filter_name if base_filter is None else base_filter)
+    variant_key = (variant, filter_name)
+    rows_by_seed: dict[tuple[str, str], dict] = {base_key: {}, variant_key: {}}
     for row in rows:
-        if row["filter"] == filter_name and row["strategy"] in rows_by_seed:
-            rows_by_seed[row["strategy"]][row["seed"]] = row
+        key = (row["strategy"], row["filter"])
+        if key in rows_by_seed:
+            rows_by_seed[key][row["seed"]] = row
     accuracy = _paired_values(
-        rows_by_seed[base], rows_by_seed[variant], _PAIRED_METRICS["accuracy"]
+        rows_by_seed[base_key], rows_by_seed[variant_key], _PAIRED_METRICS["accuracy"]
     )
     # Every metric over the seeds the table names, not over a seed one side has no accuracy for.
     base_rows, variant_rows = (
-        {seed: rows_by_seed[strategy][seed] for seed, _, _ in accuracy}
-        for strategy in (base, variant)
+        {seed: rows_by_seed[key][seed] for seed, _, _ in accuracy}
+        for key in (base_key, variant_key)
     )
     paired = {
         name: _paired_values(base_rows, variant_rows, read)
@@ -824,6 +834,7 @@ def _paired_comparison(rows: Sequence[dict], variant: str, base: str, filter_nam
         "variant": variant,
         "base": base,
         "filter": filter_name,
+        "base_filter": base_key[1],
         "seeds": [seed for seed, _, _ in accuracy],
         "accuracy_base": _mean_std(base_value for _, base_value, _ in accuracy),
         "accuracy_variant": _mean_std(variant_value for _, _, variant_value in accuracy),
@@ -920,6 +931,94 @@ def _variant_lines(group: tuple, rows: Sequence[dict]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# The best strategy of a table against each of the others
+
+
+def _separation(comparison: dict) -> str:
+    """How the best entry stands against one other, from their paired accuracy differences."""
+    mean, std = comparison["delta"]["accuracy"]
+    if len(comparison["seeds"]) < 2:
+        return "one seed: not separable"
+    if mean == 0 or std is None or abs(mean) < std:
+        return "within the spread"
+    return "ahead" if mean > 0 else "behind on these seeds"
+
+
+def _best_lines(entries: Sequence[dict], rows: Sequence[dict]) -> list[str]:
+    """Markdown of one table's "Best strategy" section: the entry with the highest mean accuracy
+    against every other, paired over the seeds both ran; empty for a table of one entry."""
+    measured = [entry for entry in entries if entry["accuracy_mean"] is not None]
+    if len(measured) < 2:
+        return []
+    best = max(measured, key=lambda entry: entry["accuracy_mean"])  # ties: the first listed
+    others = [entry for entry in measured if entry is not best]
+    comparisons = [
+        _paired_comparison(
+            rows, best["strategy"], other["strategy"], best["filter"], other["filter"]
+        )
+        for other in others
+    ]
+    name = f"{best['strategy']} / {best['filter']}"
+    seeds = best["n_seeds"]
+    lines = [
+        "### Best strategy",
+        "",
+        f"Highest mean accuracy: **{name}**, "
+        f"{_mean_plus_minus(best['accuracy_mean'], best['accuracy_std'])} over {seeds} "
+        f"seed{'s' if seeds != 1 else ''}. Against each other strategy and filter, paired over "
+        "the seeds both ran: Δ is the mean +- sample std (ddof=1) of the per-seed differences "
+        "best - other. *Ahead*: the mean Δ is larger than its std over at least 2 seeds; "
+        "*within the spread*: it is not; with one seed the two are not separable.",
+        "",
+    ]
+    header = ["against", "filter", "seeds (n)", "accuracy (other)", "Δ accuracy", "best better on"]
+    header += ["verdict"]
+    body = []
+    for other, comparison in zip(others, comparisons):
+        shared = comparison["seeds"]
+        if not shared:
+            body.append([other["strategy"], other["filter"], "none shared"] + ["n/a"] * 3 + [""])
+            continue
+        body.append(
+            [
+                other["strategy"],
+                other["filter"],
+                f"{', '.join(map(str, shared))} ({len(shared)})",
+                _mean_plus_minus(*comparison["accuracy_base"]),
+                _mean_plus_minus(*comparison["delta"]["accuracy"], signed=True),
+                f"{comparison['n_variant_better']} of {len(shared)}",
+                _separation(comparison),
+            ]
+        )
+    lines += _table(header, body) + [""]
+    verdicts: dict[str, list[str]] = defaultdict(list)
+    for other, comparison in zip(others, comparisons):
+        if comparison["seeds"]:
+            verdicts[_separation(comparison)].append(f"{other['strategy']} / {other['filter']}")
+    ahead = verdicts.pop("ahead", [])
+    behind = verdicts.pop("behind on these seeds", [])
+    close = [label for labels in verdicts.values() for label in labels]
+    parts = []
+    if ahead:
+        parts.append(
+            "ahead of every other entry beyond the seed-to-seed spread"
+            if not close and not behind
+            else f"ahead of {', '.join(ahead)}"
+        )
+    if close:
+        parts.append(f"not separated from {', '.join(close)} by these seeds")
+    if behind:
+        # best by its own seeds' mean, but behind on the seeds it shares with these
+        parts.append(f"behind {', '.join(behind)} on the seeds both ran")
+    summary = (
+        f"{name} is {'; '.join(parts)}."
+        if parts
+        else (f"{name} shares no seed with the others: not compared.")
+    )
+    return lines + [f"- {summary}", ""]
+
+
+# --------------------------------------------------------------------------------------------
 # Pseudo-labels on the unlabeled pool (rows with an `unlabeled_curve`, the grid's
 # `monitor_unlabeled`)
 
@@ -935,6 +1034,18 @@ _UNLABELED_PANELS = (
 )
 
 _UNLABELED_SKIPPED = "Pseudo-labels on the unlabeled pool: skipped, no row has an unlabeled curve."
+
+
+def _entry_rows(entry: dict, rows: Sequence[dict]) -> list[dict]:
+    """The rows of one strategy / filter entry, in seed order."""
+    return sorted(
+        (
+            row
+            for row in rows
+            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
+        ),
+        key=lambda row: _seed_sort_key(row["seed"]),
+    )
 
 
 def _unlabeled_curve(row: dict) -> list[dict] | None:
@@ -961,15 +1072,7 @@ def _unlabeled_series(
     series, seeds, missing = {}, set(), []
     for entry in entries:
         label = f"{entry['strategy']} / {entry['filter']}"
-        runs = sorted(
-            (
-                row
-                for row in rows
-                if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-            ),
-            key=lambda row: _seed_sort_key(row["seed"]),
-        )
-        for row in runs:
+        for row in _entry_rows(entry, rows):
             curve = _unlabeled_curve(row)
             if curve is not None:
                 series[label] = curve
@@ -1042,15 +1145,8 @@ def _plot_unlabeled_pool(series: dict[str, list[dict]], path: Path, title: str) 
 
 def _last_points(entry: dict, rows: Sequence[dict]) -> list[tuple[object, dict]]:
     """(seed, last point of its unlabeled curve) of the entry's rows that have one, seed order."""
-    runs = sorted(
-        (
-            row
-            for row in rows
-            if row["strategy"] == entry["strategy"] and row["filter"] == entry["filter"]
-        ),
-        key=lambda row: _seed_sort_key(row["seed"]),
-    )
-    return [(row["seed"], curve[-1]) for row in runs if (curve := _unlabeled_curve(row))]
+    pairs = ((row, _unlabeled_curve(row)) for row in _entry_rows(entry, rows))
+    return [(row["seed"], curve[-1]) for row, curve in pairs if curve]
 
 
 def _class_counts(points: Sequence[dict], key: str, n_classes: int) -> np.ndarray | None:
@@ -1390,33 +1486,21 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
         ]
         lines += _summary_lines(group_entries)
         lines.append("")
-        lines += _plot_lines(
-            group_entries,
-            group_rows,
-            plot_dir,
-            out_dir,
-            _slug(dataset, budget, encoder, test_split),
-            caption,
-        )
+        lines += _best_lines(group_entries, group_rows)
+        slug = _slug(dataset, budget, encoder, test_split)
+        lines += _plot_lines(group_entries, group_rows, plot_dir, out_dir, slug, caption)
         lines += _unlabeled_lines(
             group_entries,
             group_rows,
             plot_dir,
             out_dir,
-            _slug(dataset, budget, encoder, test_split),
+            slug,
             caption,
             note_when_empty=monitored_unlabeled,
         )
         lines += _variant_lines(group, group_rows)
         for section in (calibration_lines, per_class_lines):
-            lines += section(
-                group_entries,
-                group_rows,
-                source.parent,
-                plot_dir,
-                out_dir,
-                _slug(dataset, budget, encoder, test_split),
-            )
+            lines += section(group_entries, group_rows, source.parent, plot_dir, out_dir, slug)
     lines += _provenance_lines(rows)
 
     report_path = out_dir / REPORT_FILE_NAME
