@@ -120,3 +120,61 @@ def test_every_committed_benchmark_config_is_valid(config):
     from semisup.bench import BenchConfig
 
     BenchConfig.from_sources(config_file=config).validate()
+
+
+def run_device_script(tmp_path, name: str, env: dict) -> list[str]:
+    """Run benchmarks/NAME with stand-ins for the machine's environment and for device_grid.sh
+    (which print what they were asked to do); the lines device_grid.sh printed."""
+    import os
+    import shutil
+    import subprocess
+
+    scripts = tmp_path / "benchmarks"
+    scripts.mkdir(parents=True)
+    shutil.copy(BENCHMARKS / name, scripts / name)
+    (scripts / "configs").symlink_to(BENCHMARKS / "configs")
+    (scripts / "_device_env.sh").write_text('decode_datasets() { echo "decode $*"; }\n')
+    (scripts / "device_grid.sh").write_text('echo "grid GPU=$CUDA_VISIBLE_DEVICES $*"\n')
+    result = subprocess.run(
+        ["bash", f"benchmarks/{name}"],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line for line in result.stdout.splitlines() if line.startswith("grid ")]
+
+
+def config_of(line: str) -> Path:
+    return BENCHMARKS.parent / line.split("--config ")[1].split()[0]
+
+
+def test_the_target_script_puts_each_data_set_on_its_gpu_and_names_existing_configs(tmp_path):
+    both = run_device_script(tmp_path / "a", "device_ssl_targets.sh", {"SEED": "1"})
+    assert both == [
+        "grid GPU=0 ssl-fixmatch-cifar10-jpeg-seed1 "
+        "--config benchmarks/configs/ssl_fixmatch_cifar10-jpeg.toml --seeds 1",
+        "grid GPU=1 ssl-fixmatch-fer2013-seed1 "
+        "--config benchmarks/configs/ssl_fixmatch_fer2013.toml --seeds 1",
+    ]
+    # one data set on the second GPU, another method: the queue's side-by-side runs
+    side = run_device_script(
+        tmp_path / "b",
+        "device_ssl_targets.sh",
+        {"SEED": "0", "METHOD": "freematch", "DATASETS": "fer2013", "FIRST_GPU": "1"},
+    )
+    assert side == [
+        "grid GPU=1 ssl-freematch-fer2013-seed0 "
+        "--config benchmarks/configs/ssl_freematch_fer2013.toml --seeds 0"
+    ]
+    assert all(config_of(line).is_file() for line in both + side)
+
+
+def test_the_comparison_script_names_existing_configs(tmp_path):
+    lines = run_device_script(
+        tmp_path, "device_ssl_compare.sh", {"CIFAR_ARGS": "--strategies mean_teacher"}
+    )
+    assert [line.split()[1] for line in lines] == ["GPU=0", "GPU=1"]
+    assert lines[0].endswith("--seeds 0 --strategies mean_teacher")
+    assert all(config_of(line).is_file() for line in lines)
