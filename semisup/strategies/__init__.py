@@ -21,6 +21,7 @@ from semisup.strategies.one_step_autoencoder import OneStepAutoencoder
 from semisup.strategies.pi_model import PiModel
 from semisup.strategies.pseudo_label import PseudoLabel
 from semisup.strategies.self_training import SelfTraining
+from semisup.strategies.softmatch import SoftMatch
 from semisup.strategies.supervised import Supervised
 from semisup.strategies.two_step_autoencoder import TwoStepAutoencoder
 
@@ -58,6 +59,7 @@ register("one_step_autoencoder", OneStepAutoencoder)
 register("contrastive", ContrastivePretraining)
 register("fixmatch", FixMatch)
 register("freematch", FreeMatch)
+register("softmatch", SoftMatch)
 register("mean_teacher", MeanTeacher)
 register("pseudo_label", PseudoLabel)
 register("pi_model", PiModel)
@@ -75,6 +77,7 @@ __all__ = [
     "PiModel",
     "PseudoLabel",
     "SelfTraining",
+    "SoftMatch",
     "Supervised",
     "TwoStepAutoencoder",
     "get",

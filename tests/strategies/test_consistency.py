@@ -18,7 +18,7 @@ from semisup.strategies._consistency import (
 )
 from semisup.strategies.mean_teacher import ema_update, teacher_decay_at
 
-NAMES = ["fixmatch", "freematch", "mean_teacher", "pseudo_label", "pi_model"]
+NAMES = ["fixmatch", "freematch", "softmatch", "mean_teacher", "pseudo_label", "pi_model"]
 # 4 steps of 4 labeled + 8 unlabeled images in 2 epochs: a fit takes a few seconds on a CPU
 FAST = {"steps": 4, "epochs": 2, "batch_size": 4, "mu": 2, "random_state": 0}
 

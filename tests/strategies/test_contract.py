@@ -19,6 +19,7 @@ EXTRA_FAST = {
     # the consistency methods train for a number of optimizer steps, not epochs
     "fixmatch": {"steps": 4, "mu": 2},
     "freematch": {"steps": 4, "mu": 2},
+    "softmatch": {"steps": 4, "mu": 2},
     "mean_teacher": {"steps": 4, "mu": 2},
     "pseudo_label": {"steps": 4, "mu": 2},
     "pi_model": {"steps": 4, "mu": 2},
@@ -41,7 +42,7 @@ class WeightWatcher(keras.callbacks.Callback):
 
 
 STRATEGIES = sorted(strategies.REGISTRY)
-CONSISTENCY = {"fixmatch", "freematch", "mean_teacher", "pseudo_label", "pi_model"}
+CONSISTENCY = {"fixmatch", "freematch", "softmatch", "mean_teacher", "pseudo_label", "pi_model"}
 
 
 @pytest.fixture(scope="module")
