@@ -271,12 +271,6 @@ class ConsistencyTrainer(keras.Model):
     #: names of the extra per-step scalars `consistency` returns, logged as metrics
     statistics: tuple[str, ...] = ()
 
-    def pseudo_label_thresholds(self):
-        """The confidence each class's pseudo-label needs now, as K floats (numpy), or None for a
-        method that keeps no pseudo-labels by confidence (the default). The harness's monitor
-        reads it to score the pseudo-labels on the unlabeled pool (`monitor_unlabeled`)."""
-        return None
-
     def __init__(
         self,
         classifier,
@@ -323,6 +317,12 @@ class ConsistencyTrainer(keras.Model):
         """The method: a dict with `labeled_logits` (for the cross-entropy), `unlabeled_loss`
         and one scalar per name in `statistics`."""
         raise NotImplementedError
+
+    def pseudo_label_thresholds(self):
+        """The confidence each class's pseudo-label needs now, as K floats (numpy), or None for a
+        method that keeps no pseudo-labels by confidence (the default). The harness's monitor
+        reads it to score the pseudo-labels on the unlabeled pool (`monitor_unlabeled`)."""
+        return None
 
     def weak(self, images):
         """The weak augmentation: random flip (if enabled) and translation with reflection."""
