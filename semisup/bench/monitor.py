@@ -31,8 +31,9 @@ The unlabeled pool (`unlabeled=(x, y)`, the harness's `monitor_unlabeled`). With
 labels of (a sample of) the unlabeled pool, each recorded point also scores the model there, in
 `unlabeled_curve`: the accuracy of its predictions, and, for a method that keeps pseudo-labels by
 confidence (its training model has `pseudo_label_thresholds()`: FixMatch, FreeMatch,
-pseudo-label), the share of images whose top probability reaches their predicted class's
-threshold and how many of those kept pseudo-labels are right, per class. The images are scored
+pseudo-label; SoftMatch, whose threshold is the confidence from which its weight is 1), the
+share of images whose top probability reaches their predicted class's threshold and how many of
+those kept pseudo-labels are right, per class. The images are scored
 as they are, not augmented: FixMatch and FreeMatch take their pseudo-labels from a weakly
 augmented view (flip and shift), so this is close to, not the same as, what a training step
 sees. The pool is scored with the raw weights, which make the training's pseudo-labels, even
