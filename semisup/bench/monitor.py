@@ -57,6 +57,8 @@ import time
 import keras
 import numpy as np
 
+from semisup.strategies._base import softmax
+
 
 class AccuracyMonitor(keras.callbacks.Callback):
     """Record test accuracy every `every` epochs of every training phase a strategy runs.
@@ -203,9 +205,7 @@ class AccuracyMonitor(keras.callbacks.Callback):
                 f"pseudo_label_thresholds() gave {thresholds.shape[0]} thresholds for a model "
                 f"with {logits.shape[1]} classes; it must give one per class."
             )
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
-        kept = probabilities.max(axis=1) >= thresholds[columns]
+        kept = softmax(logits).max(axis=1) >= thresholds[columns]
         n_classes = logits.shape[1]
         return {
             **point,

@@ -1149,18 +1149,21 @@ def _last_points(entry: dict, rows: Sequence[dict]) -> list[tuple[object, dict]]
     return [(row["seed"], curve[-1]) for row, curve in pairs if curve]
 
 
-def _class_counts(points: Sequence[dict], key: str, n_classes: int) -> np.ndarray | None:
-    """`point[key]` (counts by predicted class) summed over the points that have them."""
-    counts = [
-        np.asarray(point[key], dtype=np.float64)
+def _class_counts(points: Sequence[dict], n_classes: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(kept, right) pseudo-label counts by predicted class, summed over the points that have
+    both for `n_classes` classes; None where none has."""
+    pairs = [
+        (point["kept_by_class"], point["correct_by_class"])
         for point in points
         if _has_thresholds(point)
-        and point.get(key) is not None
-        and len(point[key]) == n_classes
         and point.get("kept_by_class") is not None
         and point.get("correct_by_class") is not None
+        and len(point["kept_by_class"]) == len(point["correct_by_class"]) == n_classes
     ]
-    return np.sum(counts, axis=0) if counts else None
+    if not pairs:
+        return None
+    kept, correct = (np.sum(np.asarray(side, dtype=np.float64), axis=0) for side in zip(*pairs))
+    return kept, correct
 
 
 def _class_cell(correct: float, kept: float, total_kept: float) -> str:
@@ -1204,11 +1207,11 @@ def _unlabeled_table(
                 ),
                 _mean_plus_minus(*_mean_std(point.get("kept_accuracy") for point in thresholded)),
             ]
-            kept = _class_counts(thresholded, "kept_by_class", len(class_names))
-            correct = _class_counts(thresholded, "correct_by_class", len(class_names))
-            if kept is None or correct is None:
+            counts = _class_counts(thresholded, len(class_names))
+            if counts is None:
                 line += ["n/a"] * len(class_names)
             else:
+                kept, correct = counts
                 line += [
                     _class_cell(float(c), float(k), float(kept.sum()))
                     for c, k in zip(correct, kept)

@@ -5,6 +5,7 @@ checkpoint."""
 import keras
 import numpy as np
 import pytest
+from test_freematch import FAST, numbers, softmax
 
 from semisup.strategies import SoftMatch
 from semisup.strategies.softmatch import (
@@ -12,18 +13,6 @@ from semisup.strategies.softmatch import (
     truncated_gaussian_weights,
     uniform_alignment,
 )
-
-FAST = {"steps": 4, "epochs": 2, "batch_size": 4, "mu": 2, "random_state": 0}
-
-
-def numbers(tensor):
-    return np.asarray(keras.ops.convert_to_numpy(tensor), dtype=np.float64)
-
-
-def softmax(logits):
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def test_weights_are_one_at_or_above_the_mean_and_a_gaussian_below():
