@@ -116,8 +116,8 @@ def _split_list(text, cast=str):
 def _bench(args) -> int:
     _import_keras_quietly()
 
+    from semisup._specs import parse_value, split_specs
     from semisup.bench import BenchConfig, run
-    from semisup.bench.config import parse_value, split_specs
 
     overrides = {
         "datasets": _split_list(args.dataset),

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from semisup._specs import parse_spec, parse_value, split_specs  # noqa: F401 (re-exported)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -324,52 +325,13 @@ def merge_params(base: dict, new: dict) -> dict:
     return merged
 
 
-def parse_value(text: str):
-    """A parameter value from text: JSON where it parses (numbers, true, null, lists), else the
-    string itself."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def split_specs(text: str) -> list[str]:
-    """Split a comma-separated list, keeping the commas inside `[...]` (strategy variants)."""
-    items, depth, current = [], 0, ""
-    for character in text:
-        depth += {"[": 1, "]": -1}.get(character, 0)
-        if character == "," and depth == 0:
-            items.append(current.strip())
-            current = ""
-        else:
-            current += character
-    items.append(current.strip())
-    return [item for item in items if item]
-
-
 def parse_strategy(spec: str) -> tuple[str, dict]:
     """A strategy spec: a name, optionally with parameters of this variant in brackets.
 
     `"self_training[weighting=calibrated, rounds=2]"` -> `("self_training", {"weighting":
     "calibrated", "rounds": 2})`. The whole spec names the variant in the grid and its results.
     """
-    if not isinstance(spec, str) or not spec:
-        raise ValueError(f"A strategy must be a non-empty string, got {spec!r}.")
-    if "[" not in spec:
-        return spec, {}
-    base, _, rest = spec.partition("[")
-    if not rest.endswith("]") or not base:
-        raise ValueError(
-            f"Strategy {spec!r} must look like NAME or NAME[param=value, ...], e.g. "
-            "'self_training[weighting=calibrated]'."
-        )
-    params = {}
-    for item in split_specs(rest[:-1]):
-        key, separator, value = item.partition("=")
-        if not separator or not key.strip():
-            raise ValueError(f"Strategy {spec!r}: {item!r} is not param=value.")
-        params[key.strip()] = parse_value(value.strip())
-    return base.strip(), params
+    return parse_spec(spec, "Strategy", "self_training[weighting=calibrated]")
 
 
 def parse_validation(spec: str) -> tuple[str, float | None]:

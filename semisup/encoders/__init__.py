@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import keras
 
+from semisup._specs import parse_spec
 from semisup.encoders._conv4 import conv4_decoder, conv4_encoder
 from semisup.encoders.densenet import densenet_bc_decoder, densenet_bc_encoder
 from semisup.encoders.resnet import (
@@ -165,14 +166,37 @@ def register(
 
 
 def get(name: str) -> RegisteredEncoder:
-    """The registered encoder called `name`; an unknown name raises with the valid ones."""
+    """The registered encoder called `name`; an unknown name raises with the valid ones.
+
+    `name` can carry builder parameters in brackets, `"NAME[param=value, ...]"`: that is
+    `get(NAME).with_parameters(param=value, ...)`, written where only a string fits (a strategy's
+    `encoder=`, the benchmark harness's `encoder` setting, `--encoder`). Values are read as JSON
+    where they parse (numbers, true/false), else as strings.
+
+    Example:
+        >>> from semisup import encoders
+        >>> wide = encoders.get("wide_resnet[depth=10, widen_factor=4]")
+        >>> wide.name, wide((32, 32, 3)).output_shape
+        ('wide_resnet(depth=10, widen_factor=4)', (None, 8, 8, 256))
+    """
+    base, parameters = name, {}
+    if isinstance(name, str) and "[" in name:
+        base, parameters = parse_spec(name, "Encoder", "wide_resnet[widen_factor=4]")
     try:
-        return REGISTRY[name]
+        entry = REGISTRY[base]
     except (KeyError, TypeError):
         raise ValueError(
-            f"Unknown encoder {name!r}. Registered encoders: {sorted(REGISTRY)}. "
-            "You can also pass a callable input_shape -> keras.Model."
+            f"Unknown encoder {base!r}. Registered encoders: {sorted(REGISTRY)}. "
+            "Parameters go in brackets after a registered name, e.g. "
+            "'wide_resnet[widen_factor=4]'; you can also pass a callable "
+            "input_shape -> keras.Model."
         ) from None
+    if not parameters:
+        return entry
+    try:
+        return entry.with_parameters(**parameters)
+    except TypeError as error:
+        raise ValueError(f"Encoder {name!r}: {error}") from None
 
 
 def resolve(encoder: str | EncoderFunction) -> RegisteredEncoder:

@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -75,3 +77,47 @@ def test_register_custom_encoder_and_duplicate_name():
             encoders.get("tiny_test_encoder").decoder((28, 28, 1))
     finally:
         encoders.REGISTRY.pop("tiny_test_encoder", None)
+
+
+def test_a_name_with_parameters_in_brackets_is_with_parameters():
+    spec = encoders.get("wide_resnet[depth=10, widen_factor=4]")
+    direct = encoders.get("wide_resnet").with_parameters(depth=10, widen_factor=4)
+    assert spec.name == direct.name == "wide_resnet(depth=10, widen_factor=4)"
+    assert spec((32, 32, 3)).output_shape == direct((32, 32, 3)).output_shape == (None, 8, 8, 256)
+    assert spec.decoder((48, 48, 1)).output_shape == (None, 48, 48, 1)
+    # values are JSON where they parse; an alias takes the parameters it leaves open
+    assert encoders.get("resnet_v1[depth=8]")((32, 32, 3)).output_shape == (None, 8, 8, 64)
+    assert encoders.resolve("wrn28_2[batch_norm_momentum=0.99]").name.endswith(
+        "(batch_norm_momentum=0.99)"
+    )
+    assert encoders.get("conv4[]") is encoders.get("conv4")  # no parameters: the entry itself
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("wide_resnet[width=4]", "has no parameter(s) ['width']; its parameters are"),
+        ("nope[depth=3]", "Unknown encoder 'nope'. Registered encoders"),
+        ("wide_resnet[depth]", "'depth' is not param=value"),
+        ("wide_resnet[depth=10", "must look like NAME or NAME[param=value, ...]"),
+    ],
+)
+def test_a_bad_encoder_spec_says_what_is_wrong(spec, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        encoders.get(spec)
+
+
+def test_a_strategy_and_the_harness_take_an_encoder_spec():
+    from semisup.bench import BenchConfig
+    from semisup.strategies import Supervised
+
+    BenchConfig.from_sources(
+        "demo", overrides={"encoder": "wide_resnet[widen_factor=4]"}
+    ).validate()
+    with pytest.raises(ValueError, match=r"no parameter\(s\) \['width'\]"):
+        BenchConfig.from_sources("demo", overrides={"encoder": "wide_resnet[width=4]"}).validate()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 16, 16, 1), dtype=np.float32), np.arange(20) % 2
+    model = Supervised(encoder="resnet_v1[depth=8]", epochs=1, batch_size=10, random_state=0)
+    model.fit(x, y)
+    assert model.predict(x).shape == (20,)
