@@ -135,6 +135,18 @@ def run_device_script(tmp_path, name: str, env: dict) -> list[str]:
     (scripts / "configs").symlink_to(BENCHMARKS / "configs")
     (scripts / "_device_env.sh").write_text('decode_datasets() { echo "decode $*"; }\n')
     (scripts / "device_grid.sh").write_text('echo "grid GPU=$CUDA_VISIBLE_DEVICES $*"\n')
+    # the throughput measurement: a rate per encoder, 20 steps/s for every encoder but wrn28_8
+    (scripts / "consistency_throughput.py").write_text(
+        "import argparse, json\n"
+        "parser = argparse.ArgumentParser()\n"
+        "for flag in ('--strategy', '--encoder', '--dataset', '--data-dir', '--steps',\n"
+        "             '--epoch-steps', '--steps-per-execution', '--precision', '--out'):\n"
+        "    parser.add_argument(flag)\n"
+        "args = parser.parse_args()\n"
+        "rate = 7.4 if args.encoder == 'wrn28_8' else 20.0\n"
+        "with open(args.out, 'a') as out:\n"
+        "    out.write(json.dumps({'args': vars(args), 'steps_per_second': rate}) + '\\n')\n"
+    )
     result = subprocess.run(
         ["bash", f"benchmarks/{name}"],
         cwd=tmp_path,
@@ -143,7 +155,10 @@ def run_device_script(tmp_path, name: str, env: dict) -> list[str]:
         text=True,
         check=True,
     )
-    return [line for line in result.stdout.splitlines() if line.startswith("grid ")]
+    lines = result.stdout.splitlines()
+    for log in sorted(tmp_path.glob("runs/gpu*.log")):  # scripts that queue in the background
+        lines += log.read_text().splitlines()
+    return [line for line in lines if line.startswith("grid ")]
 
 
 def config_of(line: str) -> Path:
@@ -178,3 +193,24 @@ def test_the_comparison_script_names_existing_configs(tmp_path):
     assert [line.split()[1] for line in lines] == ["GPU=0", "GPU=1"]
     assert lines[0].endswith("--seeds 0 --strategies mean_teacher")
     assert all(config_of(line).is_file() for line in lines)
+
+
+def test_the_wide_encoder_script_sizes_each_run_by_its_measured_rate(tmp_path):
+    lines = run_device_script(
+        tmp_path, "device_fer_wide.sh", {"RUNS": str(tmp_path / "runs"), "WAIT": "1"}
+    )
+    # 90 % of the measured rate over 1,000 s, in whole thousands of steps
+    assert sorted(lines) == [
+        "grid GPU=0 fer-freematch-wrn28-8-seed0 "
+        "--config benchmarks/configs/ssl_freematch_fer2013.toml --encoder wrn28_8 --seeds 0 "
+        "--set steps=6000",
+        "grid GPU=1 fer-freematch-wide-resnet-widen-factor-4-seed0 "
+        "--config benchmarks/configs/ssl_freematch_fer2013.toml "
+        "--encoder wide_resnet[widen_factor=4] --seeds 0 --set steps=18000",
+    ]
+    assert all(config_of(line).is_file() for line in lines)
+    chosen = (tmp_path / "runs" / "fer_wide_steps.txt").read_text().splitlines()
+    assert sorted(chosen) == [
+        "fer-freematch-wide-resnet-widen-factor-4-seed0: 18000 steps",
+        "fer-freematch-wrn28-8-seed0: 6000 steps",
+    ]
