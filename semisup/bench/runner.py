@@ -34,6 +34,7 @@ from semisup.bench.config import (
     BenchConfig,
     parse_budget,
     parse_filter,
+    parse_strategy,
     parse_validation,
     strategy_class,
 )
@@ -555,6 +556,7 @@ def run(
     rows = read_results(results)
     finished = {row["cell_id"] for row in rows}
     cells = expand_grid(config)
+    _check_finished_settings(config, cells, rows, results)
     pending = [cell for cell in cells if cell["cell_id"] not in finished]
     if verbose:
         print(
@@ -576,6 +578,42 @@ def run(
         if verbose:
             print(f"report: {path}", flush=True)
     return rows
+
+
+def _check_finished_settings(config: BenchConfig, cells: list, rows: list, results: Path) -> None:
+    """Refuse to skip a finished cell that this grid would run with other settings.
+
+    A cell's key holds its data set, strategy spec, filter, budget, seed and encoder, not the
+    values given by `params` (`--set`) or `time_limit_s`: without this check a re-run with
+    `--set steps=40` into a folder where the cell finished with `steps=20` would skip it as done
+    and report the old numbers as if they were the new ones.
+    """
+    by_id = {row["cell_id"]: row for row in rows}
+    for cell in cells:
+        row = by_id.get(cell["cell_id"])
+        if row is None:
+            continue
+        wanted = _json_ready(config.strategy_params(cell["strategy"]))
+        stored = row.get("params") or {}
+        changed = [
+            f"{key}={stored[key]!r} there, {value!r} now"
+            for key, value in wanted.items()
+            if key in stored and stored[key] != value
+        ]
+        if "time_limit_s" in row and row["time_limit_s"] != config.time_limit_s:
+            changed.append(
+                f"time_limit_s={row['time_limit_s']!r} there, {config.time_limit_s!r} now"
+            )
+        if changed:
+            raise ValueError(
+                f"Cell {cell['cell_id']!r} finished in {results} with other settings than this "
+                f"grid gives it ({'; '.join(changed)}). A cell's key does not hold these "
+                "values, so it would be skipped as finished and its old numbers reported as "
+                "new. Use another --run-dir; or name the variant in the strategy, e.g. "
+                f"'{parse_strategy(cell['strategy'])[0]}[{changed[0].split('=')[0]}=...]', which "
+                "makes it a cell of its own; or --force to run the grid again (the old results "
+                "are kept beside it)."
+            )
 
 
 def _run_workers(run_dir: Path, jobs: int, verbose: int) -> None:

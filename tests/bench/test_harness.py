@@ -123,6 +123,36 @@ def test_run_resume_and_force(tmp_path):
     assert list(tmp_path.glob("results.jsonl.replaced-*"))
 
 
+def test_a_finished_cell_with_other_parameters_is_not_skipped_silently(tmp_path):
+    config = tiny_config(strategies=["supervised"], filters=["none"])
+    (cell,) = expand_grid(config)
+    # a row as an earlier run with `--set epochs=3` left it (no training needed here)
+    stored = {"epochs": 3, "batch_size": 32, "encoder": "conv4"}
+    append_row(
+        tmp_path / "results.jsonl",
+        {"cell_id": cell["cell_id"], "params": stored, "time_limit_s": None},
+    )
+    with pytest.raises(ValueError, match=r"epochs=3 there, 2 now.*another --run-dir"):
+        run(config, tmp_path, verbose=0, report=False)
+    with pytest.raises(ValueError, match=r"time_limit_s=None there, 60 now"):
+        run(
+            tiny_config(
+                strategies=["supervised"],
+                filters=["none"],
+                params={"epochs": 3, "batch_size": 32},
+                time_limit_s=60,
+            ),
+            tmp_path,
+            verbose=0,
+            report=False,
+        )
+    # the same settings: skipped as finished, nothing trains; parameters the grid leaves at
+    # their defaults are not compared
+    same = tiny_config(strategies=["supervised"], filters=["none"], params={"epochs": 3})
+    assert run(same, tmp_path, verbose=0, report=False)[0]["params"] == stored
+    assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
+
+
 def test_torn_last_line_is_set_aside(tmp_path):
     results = tmp_path / "results.jsonl"
     append_row(results, {"cell_id": "a"})
