@@ -605,14 +605,17 @@ def _check_finished_settings(config: BenchConfig, cells: list, rows: list, resul
                 f"time_limit_s={row['time_limit_s']!r} there, {config.time_limit_s!r} now"
             )
         if changed:
+            variant = ""
+            if not changed[0].startswith("time_limit_s="):
+                name, parameter = parse_strategy(cell["strategy"])[0], changed[0].split("=")[0]
+                variant = f"name the variant in the strategy, e.g. '{name}[{parameter}=...]', "
+                variant += "which makes it a cell of its own; or "
             raise ValueError(
                 f"Cell {cell['cell_id']!r} finished in {results} with other settings than this "
                 f"grid gives it ({'; '.join(changed)}). A cell's key does not hold these "
                 "values, so it would be skipped as finished and its old numbers reported as "
-                "new. Use another --run-dir; or name the variant in the strategy, e.g. "
-                f"'{parse_strategy(cell['strategy'])[0]}[{changed[0].split('=')[0]}=...]', which "
-                "makes it a cell of its own; or --force to run the grid again (the old results "
-                "are kept beside it)."
+                f"new. Use another --run-dir; or {variant}--force to run the grid again (the "
+                "old results are kept beside it)."
             )
 
 
