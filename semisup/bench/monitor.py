@@ -58,6 +58,7 @@ import keras
 import numpy as np
 
 from semisup.strategies._base import softmax
+from semisup.strategies._consistency import confidence_mask
 
 
 class AccuracyMonitor(keras.callbacks.Callback):
@@ -205,7 +206,8 @@ class AccuracyMonitor(keras.callbacks.Callback):
                 f"pseudo_label_thresholds() gave {thresholds.shape[0]} thresholds for a model "
                 f"with {logits.shape[1]} classes; it must give one per class."
             )
-        kept = softmax(logits).max(axis=1) >= thresholds[columns]
+        # the training's own rule (and precision): top probability >= its class's threshold
+        kept = keras.ops.convert_to_numpy(confidence_mask(softmax(logits), thresholds)) > 0
         n_classes = logits.shape[1]
         return {
             **point,
