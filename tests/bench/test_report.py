@@ -380,6 +380,17 @@ def test_report_on_one_seed_one_strategy_no_filter(tmp_path):
         assert is_png(tmp_path / link)
 
 
+def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
+    row = make_row("supervised")
+    row["encoder"] = "wide_resnet[widen_factor=4]"
+    write_rows(tmp_path, [row])
+    links = linked_images(write_report(tmp_path).read_text())
+    assert "plots/accuracy_fer2013_seed_wide-resnet-widen-factor-4_PrivateTest.png" in links
+    assert all("-_" not in link and "_-" not in link for link in links)
+    for link in links:
+        assert is_png(tmp_path / link)
+
+
 def test_report_lists_and_reissues_input_warnings(tmp_path):
     write_rows(tmp_path, [make_row(), make_row(seed=1)], tail='{"cell_id": "torn')
     with pytest.warns(ResultsFileWarning, match="torn"):
