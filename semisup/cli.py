@@ -132,6 +132,7 @@ def _bench(args) -> int:
         "monitor_every": args.monitor_every,
         "monitor_unlabeled": args.monitor_unlabeled,
         "checkpoint_every_s": args.checkpoint_every,
+        "test_time_augmentation": _split_list(args.tta),
     }
     params = {}
     for item in args.set:
@@ -244,6 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds between a training cell's checkpoints, from which a killed run resumes "
         "(default 60; 0: every epoch)",
+    )
+    bench.add_argument(
+        "--tta",
+        metavar="TRANSFORMS",
+        help="also score the test split with test-time augmentation, once per entry: the "
+        "predictions averaged over the views the entry names, e.g. hflip or hflip,hflip+shift:2 "
+        "(transforms: hflip, shift:K; an extra column of the report each; the plain numbers "
+        "are kept); off by default",
     )
     bench.add_argument(
         "--validation",

@@ -17,6 +17,8 @@ TOML example (every key optional; a preset fills the rest):
     monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
     monitor_unlabeled = 5000 # and pseudo-label quality on 5,000 unlabeled images (default: off)
     checkpoint_every_s = 60  # seconds between a cell's checkpoints (0: every epoch)
+    test_time_augmentation = ["hflip", "hflip+shift:2"]  # also score the test split twice:
+                             # averaged over each image and its mirror; and over 10 views
 
     [params]                 # every strategy that has the parameter
     epochs = 100
@@ -157,6 +159,11 @@ class BenchConfig:
     # sub-second epochs costs a large share of the training time. A killed cell resumes from
     # its last checkpoint.
     checkpoint_every_s: float = 60.0
+    # also score the test split with test-time augmentation, once per entry: the predictions
+    # averaged over the views an entry names (semisup.evaluation.tta: "hflip", "shift:K", or
+    # several joined by "+"). The row's `extra_evaluations` gets "<test split>, TTA <entry>";
+    # the plain metrics stay as they are. None: off
+    test_time_augmentation: list[str] | None = None
 
     @classmethod
     def from_sources(
@@ -258,6 +265,30 @@ class BenchConfig:
                 f"checkpoint_every_s must be a non-negative number of seconds between a cell's "
                 f"checkpoints (0: every epoch), got {every_s!r}."
             )
+        if self.test_time_augmentation is not None:
+            from semisup.evaluation.tta import parse_transforms
+
+            entries = self.test_time_augmentation
+            if not isinstance(entries, list) or not entries:
+                raise ValueError(
+                    "test_time_augmentation must be a non-empty list, one entry per scoring: a "
+                    "transform or several joined by '+', e.g. ['hflip'] or ['hflip', "
+                    f"'hflip+shift:2']; got {entries!r}."
+                )
+            for entry in entries:
+                if not isinstance(entry, str):
+                    raise ValueError(
+                        f"test_time_augmentation: each entry is a string such as 'hflip' or "
+                        f"'hflip+shift:2', got {entry!r}."
+                    )
+                try:
+                    parse_transforms(entry)
+                except ValueError as error:
+                    raise ValueError(f"test_time_augmentation entry {entry!r}: {error}") from None
+            if len(set(entries)) < len(entries):
+                raise ValueError(
+                    f"test_time_augmentation lists an entry twice: {entries}; give each once."
+                )
         for seed in self.seeds:
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise ValueError(f"seeds must be integers, got {seed!r}.")

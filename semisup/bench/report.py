@@ -444,7 +444,8 @@ def _summary_lines(entries: Sequence[dict]) -> list[str]:
 
 
 def _slug(*parts: object) -> str:
-    """File-name-safe parts joined by "_"; "wide_resnet[widen_factor=4]" -> "wide-resnet-widen-factor-4"."""
+    """File-name-safe parts joined by "_": "wide_resnet[widen_factor=4]" gives
+    "wide-resnet-widen-factor-4"."""
     return "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(part)).strip("-") for part in parts)
 
 

@@ -44,6 +44,17 @@ RESULTS_FILE = "results.jsonl"
 EXTRA_EVALUATIONS = {"fer2013": {"PublicTest+PrivateTest": ("PublicTest", "PrivateTest")}}
 
 
+def tta_evaluation_name(test_split: str, entry: str) -> str:
+    """The `extra_evaluations` key of the test split scored with the test-time augmentation
+    `entry` of the grid's `test_time_augmentation` (e.g. "hflip+shift:2")."""
+    return f"{test_split}, TTA {entry}"
+
+
+def _tta_setting(config) -> list[str] | None:
+    """The grid's test-time augmentation as a row stores it."""
+    return list(config.test_time_augmentation) if config.test_time_augmentation else None
+
+
 CELL_KEYS = ("dataset", "strategy", "filter", "budget", "seed", "encoder")
 
 
@@ -176,9 +187,15 @@ def _make_split(dataset, budget: str, seed: int, run_dir: Path):
     return split, str(path.relative_to(run_dir)), digest
 
 
-def _full_proba(model, x, n_classes):
-    """Probabilities over every class of the data set (a class never labeled gets 0)."""
-    proba = model.predict_proba(x)
+def _full_proba(model, x, n_classes, transforms=None):
+    """Probabilities over every class of the data set (a class never labeled gets 0); with
+    `transforms`, averaged over those test-time views of each image (semisup.evaluation.tta)."""
+    if transforms:
+        from semisup.evaluation.tta import tta_predict_proba
+
+        proba = tta_predict_proba(model, x, transforms)
+    else:
+        proba = model.predict_proba(x)
     full = np.zeros((len(x), n_classes))
     full[:, model.classes_] = proba
     return full
@@ -382,6 +399,9 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         proba = np.concatenate([probabilities[s] for s in split_names])
         y = np.concatenate([dataset.splits[s].y for s in split_names])
         extra[name] = _evaluate(proba, y)[0]
+    for entry in config.test_time_augmentation or ():
+        proba = _full_proba(strategy, dataset.x_test, dataset.n_classes, entry)
+        extra[tta_evaluation_name(dataset.test_split, entry)] = _evaluate(proba, dataset.y_test)[0]
     predictions_file = _save_predictions(run_dir, cell, probabilities, dataset)
     if validation_source.startswith("labeled"):
         proba_val = _full_proba(strategy, x_val, dataset.n_classes)
@@ -426,6 +446,7 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "validation": validation_source,
         "n_validation": 0 if x_val is None else len(x_val),
         "extra_evaluations": extra,
+        "test_time_augmentation": _tta_setting(config),
         "confusion_matrix": matrix.tolist(),
         "history": strategy.history_,
         "rounds": rounds,
@@ -604,9 +625,13 @@ def _check_finished_settings(config: BenchConfig, cells: list, rows: list, resul
             changed.append(
                 f"time_limit_s={row['time_limit_s']!r} there, {config.time_limit_s!r} now"
             )
+        # rows written before the option existed were scored without it
+        tta_there, tta_now = row.get("test_time_augmentation"), _tta_setting(config)
+        if tta_there != tta_now:
+            changed.append(f"test_time_augmentation={tta_there!r} there, {tta_now!r} now")
         if changed:
             variant = ""
-            if not changed[0].startswith("time_limit_s="):
+            if not changed[0].startswith(("time_limit_s=", "test_time_augmentation=")):
                 name, parameter = parse_strategy(cell["strategy"])[0], changed[0].split("=")[0]
                 variant = f"name the variant in the strategy, e.g. '{name}[{parameter}=...]', "
                 variant += "which makes it a cell of its own; or "

@@ -4,6 +4,8 @@
 - `semisup.evaluation.calibration`: temperature scaling on logits or on probabilities, and
   before/after calibration reports (on a validation split, or cross-fitted on one split).
 - `semisup.evaluation.plots`: benchmark and evaluation figures (PNG in, plotted numbers out).
+- `semisup.evaluation.tta`: test-time augmentation, a fitted classifier's probabilities averaged
+  over mirrored and shifted copies of each image.
 
 See docs/evaluation.md for the definitions and examples.
 """
@@ -28,6 +30,7 @@ from semisup.evaluation.plots import (
     plot_per_class_metrics,
     plot_reliability_diagram,
 )
+from semisup.evaluation.tta import tta_predict, tta_predict_proba
 
 __all__ = [
     "apply_temperature",
@@ -44,4 +47,6 @@ __all__ = [
     "plot_per_class_metrics",
     "plot_reliability_diagram",
     "reliability_bins",
+    "tta_predict",
+    "tta_predict_proba",
 ]

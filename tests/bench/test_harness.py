@@ -55,6 +55,12 @@ def test_presets_and_grid():
         ({"params": {"epochz": 3}}, r"epochz"),
         ({"params": {"self_training": {"round": 3}}}, r"rounds"),
         ({"filter_params": {"nus": 3}}, r"DeepSVDDFilter"),
+        ({"test_time_augmentation": ["vflip"]}, r"entry 'vflip': Unknown transform"),
+        ({"test_time_augmentation": ["hflip+shift:0"]}, r"whole number of pixels"),
+        ({"test_time_augmentation": "hflip"}, r"non-empty list.*\['hflip'\]"),
+        ({"test_time_augmentation": []}, r"non-empty list"),
+        ({"test_time_augmentation": [["hflip"]]}, r"each entry is a string"),
+        ({"test_time_augmentation": ["hflip", "hflip"]}, r"entry twice"),
     ],
 )
 def test_bad_configs_fail_before_training(changes, message):
@@ -151,6 +157,54 @@ def test_a_finished_cell_with_other_parameters_is_not_skipped_silently(tmp_path)
     same = tiny_config(strategies=["supervised"], filters=["none"], params={"epochs": 3})
     assert run(same, tmp_path, verbose=0, report=False)[0]["params"] == stored
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
+
+
+def test_test_time_augmentation_adds_an_evaluation_and_keeps_the_plain_one(tmp_path):
+    plain = tiny_config(strategies=["supervised"], filters=["none"], params={"epochs": 1})
+    augmented = tiny_config(
+        strategies=["supervised"],
+        filters=["none"],
+        params={"epochs": 1},
+        test_time_augmentation=["hflip+shift:1", "shift:1"],
+    )
+    (row,) = run(augmented, tmp_path / "tta", verbose=0, report=True)
+    (plain_row,) = run(plain, tmp_path / "plain", verbose=0, report=False)
+    split = row["test_split"]
+    assert row["test_time_augmentation"] == ["hflip+shift:1", "shift:1"]
+    assert plain_row["test_time_augmentation"] is None
+    assert list(plain_row["extra_evaluations"]) == []
+    assert list(row["extra_evaluations"]) == [
+        f"{split}, TTA hflip+shift:1",
+        f"{split}, TTA shift:1",
+    ]
+    ten = row["extra_evaluations"][f"{split}, TTA hflip+shift:1"]
+    five = row["extra_evaluations"][f"{split}, TTA shift:1"]
+    for scores in (ten, five):
+        assert 0.0 <= scores["accuracy"] <= 1.0 and scores["nll"] > 0
+    # the same seed trains the same network: the plain numbers do not change with the option
+    assert row["metrics"]["accuracy"] == pytest.approx(plain_row["metrics"]["accuracy"])
+    # averaging over other views is not the plain prediction, and 10 views are not 5
+    assert five["nll"] != pytest.approx(row["metrics"]["nll"])
+    assert ten["nll"] != pytest.approx(five["nll"])
+    report = (tmp_path / "tta" / "report.md").read_text()
+    assert f"accuracy [{split}, TTA hflip+shift:1]" in report
+    assert f"accuracy [{split}, TTA shift:1]" in report
+    # a re-run without the option does not report the augmented folder's cells as its own
+    with pytest.raises(
+        ValueError, match=r"test_time_augmentation=\['hflip\+shift:1', 'shift:1'\] there"
+    ):
+        run(plain, tmp_path / "tta", verbose=0, report=False)
+
+
+def test_test_time_augmentation_from_the_command_line_and_a_grid_file(tmp_path):
+    from semisup.cli import _split_list, build_parser
+
+    args = build_parser().parse_args(["bench", "--tta", "hflip,hflip+shift:2"])
+    assert _split_list(args.tta) == ["hflip", "hflip+shift:2"]
+    assert build_parser().parse_args(["bench"]).tta is None
+    path = tmp_path / "grid.toml"
+    path.write_text('preset = "demo"\ntest_time_augmentation = ["hflip"]\n')
+    assert BenchConfig.from_sources(config_file=path).validate().test_time_augmentation == ["hflip"]
 
 
 def test_torn_last_line_is_set_aside(tmp_path):
