@@ -15,7 +15,9 @@
 #
 # METHOD (default freematch: on WRN-28-2 it reached its plateau after ~200 s, FixMatch after
 # ~450 s, and a wide network runs fewer steps a second); ENCODERS, space-separated, one per GPU
-# from GPU $FIRST_GPU (default 0). Run folders /root/runs/fer-<method>-<encoder>-seed<SEED>; the
+# from GPU $FIRST_GPU (default 0); EXTRA, more `semisup bench` arguments for the runs (e.g.
+# EXTRA="--tta hflip,hflip+shift:2"). Two calls with other METHODs can share the machine (each
+# run reads the rate measured for its own method and encoder). Run folders /root/runs/fer-<method>-<encoder>-seed<SEED>; the
 # measured rates in /root/runs/fer_wide_throughput.jsonl, the step counts chosen in
 # /root/runs/fer_wide_steps.txt, wall times in /root/runs/timing.txt. RUNS moves /root/runs (the
 # tests); WAIT=1 waits for the queues. Expects the data under /root/data/fer2013/ and Keras's
@@ -41,12 +43,12 @@ for encoder in ${ENCODERS:-wrn28_8 wide_resnet[widen_factor=4]}; do
       >$runs/$name-throughput.log 2>&1
     steps=\$(python3 -c 'import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-rate = [r for r in rows if r[\"args\"][\"encoder\"] == sys.argv[2]][-1][\"steps_per_second\"]
+rate = [r for r in rows if (r[\"args\"][\"encoder\"], r[\"args\"][\"strategy\"]) == (sys.argv[2], sys.argv[4])][-1][\"steps_per_second\"]
 print(max(1000, int(0.9 * rate * float(sys.argv[3])) // 1000 * 1000))' \
-      $runs/fer_wide_throughput.jsonl '$encoder' $train_s)
+      $runs/fer_wide_throughput.jsonl '$encoder' $train_s $method)
     echo \"$name: \$steps steps\" >>$runs/fer_wide_steps.txt
     bash benchmarks/device_grid.sh $name --config benchmarks/configs/ssl_${method}_fer2013.toml \
-      --encoder '$encoder' --seeds $seed --set steps=\$steps
+      --encoder '$encoder' --seeds $seed --set steps=\$steps ${EXTRA:-}
   " >"$runs/gpu$gpu.log" 2>&1 &
   echo "started $name on GPU $gpu: log $runs/gpu$gpu.log"
   gpu=$((gpu + 1))

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,8 @@ def run_device_script(tmp_path, name: str, env: dict) -> list[str]:
     (scripts / "configs").symlink_to(BENCHMARKS / "configs")
     (scripts / "_device_env.sh").write_text('decode_datasets() { echo "decode $*"; }\n')
     (scripts / "device_grid.sh").write_text('echo "grid GPU=$CUDA_VISIBLE_DEVICES $*"\n')
-    # the throughput measurement: a rate per encoder, 20 steps/s for every encoder but wrn28_8
+    # the throughput measurement: a rate per encoder, 20 steps/s for every encoder but wrn28_8,
+    # and FixMatch 1.5 times as fast as the other methods
     (scripts / "consistency_throughput.py").write_text(
         "import argparse, json\n"
         "parser = argparse.ArgumentParser()\n"
@@ -144,6 +146,7 @@ def run_device_script(tmp_path, name: str, env: dict) -> list[str]:
         "    parser.add_argument(flag)\n"
         "args = parser.parse_args()\n"
         "rate = 7.4 if args.encoder == 'wrn28_8' else 20.0\n"
+        "rate *= 1.5 if args.strategy == 'fixmatch' else 1.0\n"
         "with open(args.out, 'a') as out:\n"
         "    out.write(json.dumps({'args': vars(args), 'steps_per_second': rate}) + '\\n')\n"
     )
@@ -214,3 +217,25 @@ def test_the_wide_encoder_script_sizes_each_run_by_its_measured_rate(tmp_path):
         "fer-freematch-wide-resnet-widen-factor-4-seed0: 18000 steps",
         "fer-freematch-wrn28-8-seed0: 6000 steps",
     ]
+
+
+def test_the_wide_encoder_script_reads_the_rate_of_its_own_method(tmp_path):
+    # RUNS inside the scripts' folder, where run_device_script reads the background logs
+    runs = tmp_path / "runs"
+    common = {"RUNS": str(runs), "WAIT": "1", "ENCODERS": "wrn28_8"}
+    run_device_script(tmp_path, "device_fer_wide.sh", common)
+    # a second method on the other GPU, with the same encoder's FreeMatch rate already there
+    (runs / "gpu0.log").unlink()
+    shutil.rmtree(tmp_path / "benchmarks")
+    (line,) = run_device_script(
+        tmp_path,
+        "device_fer_wide.sh",
+        {**common, "METHOD": "fixmatch", "FIRST_GPU": "1", "EXTRA": "--tta hflip,hflip+shift:2"},
+    )
+    # FixMatch's own rate, 11.1 steps/s: 9,990 steps in 1,000 s at 90 %, not FreeMatch's 6,000
+    assert line == (
+        "grid GPU=1 fer-fixmatch-wrn28-8-seed0 "
+        "--config benchmarks/configs/ssl_fixmatch_fer2013.toml --encoder wrn28_8 --seeds 0 "
+        "--set steps=9000 --tta hflip,hflip+shift:2"
+    )
+    assert config_of(line).is_file()
