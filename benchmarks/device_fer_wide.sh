@@ -17,8 +17,9 @@
 # ~450 s, and a wide network runs fewer steps a second); ENCODERS, space-separated, one per GPU
 # from GPU $FIRST_GPU (default 0); EXTRA, more `semisup bench` arguments for the runs (e.g.
 # EXTRA="--tta hflip,hflip+shift:2"). Two calls with other METHODs can share the machine (each
-# run reads the rate measured for its own method and encoder). Run folders /root/runs/fer-<method>-<encoder>-seed<SEED>; the
-# measured rates in /root/runs/fer_wide_throughput.jsonl, the step counts chosen in
+# run reads the rate measured for its own method and encoder). Run folders
+# /root/runs/fer-<method>-<encoder>-seed<SEED>; the measured rates in
+# /root/runs/fer_wide_throughput.jsonl, the step counts chosen in
 # /root/runs/fer_wide_steps.txt, wall times in /root/runs/timing.txt. RUNS moves /root/runs (the
 # tests); WAIT=1 waits for the queues. Expects the data under /root/data/fer2013/ and Keras's
 # wheels in .whl/ (benchmarks/README.md).

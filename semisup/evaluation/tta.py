@@ -2,7 +2,7 @@
 
 A network trained with mirrored and shifted images is not exactly invariant to them; averaging
 its predicted probabilities over a few such copies of each test image is a cheap, common way to
-steady its predictions (on FER2013 the best reported single networks do it). This module works
+steady its predictions. This module works
 with any fitted estimator that has `predict_proba` (every semisup strategy), on numpy images, so
 it leaves training untouched and runs on any Keras backend.
 
@@ -13,8 +13,8 @@ combination of them):
 - `"shift:K"`: the image moved K pixels up, down, left and right, the exposed border filled
   with the edge pixels (5 views: as is and the four shifts).
 
-`("hflip", "shift:2")`, or `"hflip+shift:2"`, gives 2 x 5 = 10 views, like the ten crops of the
-FER2013 literature but at the network's own input size. Only use a transform the data is
+`("hflip", "shift:2")`, or `"hflip+shift:2"`, gives 2 x 5 = 10 views, like the common ten-crop
+evaluation but at the network's own input size. Only use a transform the data is
 invariant to: a mirrored digit is not the same digit.
 
     >>> import numpy as np
@@ -122,9 +122,9 @@ def tta_predict_proba(estimator, X, transforms: Sequence[str] = ("hflip",)) -> n
     Returns:
         N x n_classes float64 probabilities (rows sum to 1), columns as in `predict_proba`.
 
-    Example:
-        >>> from semisup.evaluation.tta import tta_predict_proba
-        >>> proba = tta_predict_proba(strategy, x_test, ["hflip", "shift:2"])
+    Example (`model` a fitted strategy; docs/evaluation.md has a runnable one):
+
+        proba = tta_predict_proba(model, x_test, ["hflip", "shift:2"])
     """
     if not hasattr(estimator, "predict_proba"):
         raise TypeError(
