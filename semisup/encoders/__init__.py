@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import keras
 
 from semisup._specs import parse_spec
+from semisup.encoders._batch_norm import BiasCorrectedBatchNormalization
 from semisup.encoders._conv4 import conv4_decoder, conv4_encoder
 from semisup.encoders.densenet import densenet_bc_decoder, densenet_bc_encoder
 from semisup.encoders.resnet import (
@@ -296,6 +297,7 @@ _register_family(
 
 __all__ = [
     "POOLINGS",
+    "BiasCorrectedBatchNormalization",
     "REGISTRY",
     "RegisteredEncoder",
     "build_encoder",

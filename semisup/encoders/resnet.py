@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
+from semisup.encoders._batch_norm import BiasCorrectedBatchNormalization
+
 #: Resolution levels of the small-image ResNets, DenseNets and WRNs: full, 1/2 and 1/4 side.
 LEVELS = 3
 
@@ -72,7 +74,8 @@ def check_momentum(value, architecture: str, reference: str) -> float:
 
 
 def batch_norm(x, momentum: float, name: str):
-    return layers.BatchNormalization(momentum=momentum, name=name)(x)
+    """The encoders' and decoders' batch norm: Keras's, with bias-corrected moving statistics."""
+    return BiasCorrectedBatchNormalization(momentum=momentum, name=name)(x)
 
 
 def halved_sides(side: int, levels: int = LEVELS) -> list[int]:
