@@ -207,7 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every strategy x filter x label budget x seed of a grid; finished "
         "cells are skipped on a re-run. Lists are comma-separated.",
     )
-    bench.add_argument("--preset", help="demo (default) or seed")
+    bench.add_argument(
+        "--preset",
+        help="demo (default): seed 001's five strategies on digits with and without Deep "
+        "SVDD, short training for a CPU; seed: the same grid with seed 001's settings on FER2013 "
+        "and cifar10-jpeg, seeds 0-2 (GPU); ssl: supervised, FixMatch, FreeMatch, Mean Teacher, "
+        "pseudo-label and Pi-model on WRN-28-2, FER2013 and cifar10-jpeg, 20 minutes a cell "
+        "(GPU). See docs/bench.md",
+    )
     bench.add_argument("--config", help="a TOML file with the grid (see docs/bench.md)")
     bench.add_argument("--dataset", help="data sets, e.g. fer2013,cifar10-jpeg or a folder")
     bench.add_argument(

@@ -22,3 +22,22 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 def test_readme_main_command_runs_the_benchmark_demo():
     assert _readme_commands()[0].strip().endswith("semisup bench")
+
+
+def test_readme_says_which_strategies_the_demo_runs():
+    from semisup.bench.config import PRESETS, SEED_STRATEGIES
+
+    text = (ROOT / "README.md").read_text()
+    intro = text[text.index("## Quick start") : text.index("```bash")]
+    assert PRESETS["demo"]["strategies"] == list(SEED_STRATEGIES)
+    assert "every strategy" not in intro and "seed 001's five strategies" in intro
+    assert len(SEED_STRATEGIES) == 5
+
+
+def test_strategies_doc_lists_every_registered_strategy():
+    from semisup.strategies import REGISTRY
+
+    text = (ROOT / "docs" / "strategies.md").read_text()
+    paragraph = text[text.index("Registered names") :].split("\n\n")[0]
+    listed = re.findall(r"`([a-z_0-9]+)`", paragraph.split(":", 1)[1].split(".")[0])
+    assert listed == list(REGISTRY)

@@ -1,7 +1,7 @@
 """What a benchmark run covers: a grid of data sets x strategies x filters x label budgets x seeds.
 
-A grid comes from a preset (`demo`, `seed`), a TOML file, or both with command-line overrides;
-`BenchConfig.validate()` checks every name before any training starts.
+A grid comes from a preset (`demo`, `seed`, `ssl`), a TOML file, or both with command-line
+overrides; `BenchConfig.validate()` checks every name before any training starts.
 
 TOML example (every key optional; a preset fills the rest):
 
@@ -56,8 +56,8 @@ SEED_STRATEGIES = (
 )
 
 PRESETS: dict[str, dict] = {
-    # The README's first command: every strategy with and without the filter on the embedded
-    # digits, short enough for a laptop CPU (a few minutes on 2 cores).
+    # The README's first command: seed 001's five strategies with and without the filter on the
+    # embedded digits, short enough for a laptop CPU (a few minutes on 2 cores).
     "demo": {
         "datasets": ["digits"],
         "strategies": list(SEED_STRATEGIES),

@@ -23,6 +23,9 @@ __all__ = ["DeepSVDDFilter"]
 
 OBJECTIVES = ("one-class", "soft-boundary")
 
+#: The encoder of a filter used on its own with `encoder=None` (seed 001's network).
+DEFAULT_ENCODER = "conv4"
+
 #: Centre coordinates closer to zero than this are pushed out to +-CENTER_EPSILON (Ruff et al.'s
 #: code uses 0.1): a zero coordinate is one that zero weights reproduce trivially.
 CENTER_EPSILON = 0.1
@@ -36,7 +39,8 @@ _ADDITIVE_WEIGHT_NAMES = ("bias", "beta")
 class DeepSVDDFilter(OutlierMixin, BaseEstimator):
     """Deep SVDD outlier filter: keeps the images that fall inside a hypersphere in feature space.
 
-    The network is the shared encoder (`encoder=`) followed by seed 001's classifier body without
+    The network is the shared encoder (`encoder=`; by default the encoder of the strategy the
+    filter is placed in front of) followed by seed 001's classifier body without
     its output layer (2x2 max-pool when the feature map is at least 2 px, flatten): exactly the
     supervised classifier minus its output layer, but with no additive terms anywhere. Ruff et al.
     show that a bias lets the network map every input to the centre (a constant output) and so
@@ -68,9 +72,12 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
     Args:
         nu: fraction of training images left outside the sphere, in (0, 1].
         objective: `"one-class"` or `"soft-boundary"`.
-        encoder: a registered encoder name (see `semisup.encoders`) or a callable
+        encoder: None, a registered encoder name (see `semisup.encoders`) or a callable
             `input_shape -> keras.Model` returning a feature map; built from the functional or
-            Sequential API so its biases can be removed (or already bias-free).
+            Sequential API so its biases can be removed (or already bias-free). None (the
+            default): the encoder of the strategy the filter is placed in front of (a strategy
+            sets it on its copy of the filter), `"conv4"` when the filter is used on its own.
+            An encoder given here is kept, whatever the strategy's.
         epochs: passes over the training images.
         batch_size: images per training step.
         learning_rate: Adam's learning rate (Ruff et al.: 1e-4).
@@ -88,6 +95,8 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
         center_: the centre `c`, a float32 vector.
         radius_: the decision radius: the (1 - nu)-quantile of the training distances.
         input_shape_: the image shape the filter was fitted on.
+        encoder_used_: the encoder the network was built from: `encoder`, or `"conv4"` when
+            that is None.
         history_: per-epoch `"loss"` (and `"radius"`, R after each epoch, for soft-boundary).
         fit_seconds_: wall time of `fit`.
 
@@ -109,7 +118,7 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
         self,
         nu=0.1,
         objective="one-class",
-        encoder="conv4",
+        encoder=None,
         epochs=50,
         batch_size=128,
         learning_rate=1e-4,
@@ -151,7 +160,8 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
         if self.random_state is not None:
             keras.utils.set_random_seed(int(self.random_state))
         self.input_shape_ = tuple(x.shape[1:])
-        self.network_ = build_bias_free_network(self.encoder, self.input_shape_)
+        self.encoder_used_ = DEFAULT_ENCODER if self.encoder is None else self.encoder
+        self.network_ = build_bias_free_network(self.encoder_used_, self.input_shape_)
 
         # Ruff et al.: c is the mean output of the initial network, fixed from then on.
         features = self.network_.predict(x, batch_size=self.prediction_batch_size, verbose=0)

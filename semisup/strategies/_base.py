@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from semisup import filters
 from semisup._progress import TqdmEpochs
 from semisup.data._validation import check_labels, images_to_float
 from semisup.encoders import build_encoder, resolve
@@ -204,12 +205,15 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         learning_rate: the optimizer's learning rate.
         early_stopping_patience: stop after this many epochs without improvement of the validation
             loss (and restore the best weights); needs `validation_data` in `fit()`. None: off.
-        callbacks: extra Keras callbacks passed to every `fit()`.
-        unlabeled_filter: an outlier filter (e.g. `DeepSVDDFilter(nu=0.1)`) fitted on the labeled
-            images; unlabeled images it marks as outliers (-1) are dropped before training.
+        callbacks: None or a list of extra Keras callbacks passed to every `fit()`.
+        unlabeled_filter: None, an outlier filter (e.g. `DeepSVDDFilter(nu=0.1)`) or a registered
+            filter name (`"deep_svdd"`: that filter with its defaults), fitted on the labeled
+            images; unlabeled images it marks as outliers (-1) are dropped before training. The
+            strategy fits a copy; a filter whose `encoder` is None (Deep SVDD's default) gets
+            the strategy's `encoder`, and one with a `random_state` the strategy's, if set.
         random_state: seed for weight initialisation, shuffling and augmentation; an int makes a
             CPU run repeatable. None: not seeded.
-        verbose: 0 silent, 1 a tqdm progress bar per training phase.
+        verbose: 0 (or False) silent, 1 (or True) a tqdm progress bar per training phase.
         steps_per_execution: training steps run per compiled call (Keras's option). It changes
             no update, only how often control returns to Python: with the seed's small network
             on a large GPU, 32 made epochs 1.6x faster (`benchmarks/steps_per_execution.py`).
@@ -337,6 +341,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels (values from `classes_`)."""
+        check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     @property
@@ -551,6 +556,18 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                 ) from None
         if self.random_state is not None and not isinstance(self.random_state, (int, np.integer)):
             raise TypeError(f"random_state must be None or an int, got {self.random_state!r}.")
+        verbose = self.verbose
+        if not isinstance(verbose, (int, np.integer)):  # bool is an int
+            raise TypeError(
+                "verbose must be an int >= 0 or a bool (0/False: silent, 1/True: progress bars), "
+                f"got {verbose!r}."
+            )
+        if verbose < 0:
+            raise ValueError(
+                f"verbose must be >= 0 (0: silent, 1: progress bars), got {verbose!r}."
+            )
+        self._check_callbacks()
+        self._check_unlabeled_filter()
         precision = getattr(self, "precision", "float32")
         if not isinstance(precision, str) or precision not in PRECISIONS:
             reason = ""
@@ -560,6 +577,59 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                     "not apply; 'mixed_bfloat16' needs none."
                 )
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.{reason}")
+
+    def _check_callbacks(self) -> None:
+        callbacks = self.callbacks
+        if callbacks is None:
+            return
+        if not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                "callbacks must be None or a list of keras.callbacks.Callback instances, got "
+                f"{type(callbacks).__name__} {callbacks!r}."
+            )
+        for index, callback in enumerate(callbacks):
+            if not isinstance(callback, keras.callbacks.Callback):
+                raise TypeError(
+                    "callbacks must be None or a list of keras.callbacks.Callback instances; "
+                    f"callbacks[{index}] is {type(callback).__name__} {callback!r}."
+                )
+
+    def _check_unlabeled_filter(self) -> None:
+        spec = self.unlabeled_filter
+        if spec is None:
+            return
+        if isinstance(spec, str):
+            if spec not in filters.REGISTRY:
+                raise ValueError(
+                    f"unlabeled_filter {spec!r} is not a registered filter name; registered: "
+                    f"{sorted(filters.REGISTRY)} (or pass a filter instance such as "
+                    "DeepSVDDFilter(nu=0.1))."
+                )
+            return
+        expected = (
+            f"unlabeled_filter must be None, a registered filter name {sorted(filters.REGISTRY)} "
+            "or a filter instance with fit, predict and get_params (a scikit-learn estimator "
+            "such as DeepSVDDFilter(nu=0.1))"
+        )
+        if isinstance(spec, type):
+            raise TypeError(f"{expected}, got the class {spec.__name__}; pass an instance of it.")
+        methods = ("fit", "predict", "get_params")
+        if not all(callable(getattr(spec, method, None)) for method in methods):
+            raise TypeError(f"{expected}, got {type(spec).__name__} {spec!r}.")
+
+    def _make_unlabeled_filter(self):
+        """A fresh, unfitted copy of `unlabeled_filter` (an instance of it for a name), set up
+        with this strategy's encoder (where the filter's is None), random_state and verbose."""
+        spec = self.unlabeled_filter
+        unlabeled_filter = filters.get(spec)() if isinstance(spec, str) else clone(spec)
+        params = unlabeled_filter.get_params(deep=False)
+        if "encoder" in params and params["encoder"] is None:
+            unlabeled_filter.set_params(encoder=self.encoder)
+        if "random_state" in params and self.random_state is not None:
+            unlabeled_filter.set_params(random_state=self.random_state)
+        if "verbose" in params:
+            unlabeled_filter.set_params(verbose=self.verbose)
+        return unlabeled_filter
 
     def _seed(self) -> None:
         if self.random_state is not None:
@@ -601,11 +671,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.unlabeled_kept_ = None
         if self.unlabeled_filter is None or not self.uses_unlabeled or len(x_unlabeled) == 0:
             return x_unlabeled
-        unlabeled_filter = clone(self.unlabeled_filter)
-        if hasattr(unlabeled_filter, "random_state") and self.random_state is not None:
-            unlabeled_filter.set_params(random_state=self.random_state)
-        if hasattr(unlabeled_filter, "verbose"):
-            unlabeled_filter.set_params(verbose=self.verbose)
+        unlabeled_filter = self._make_unlabeled_filter()
         unlabeled_filter.fit(x_labeled)
         keep = np.asarray(unlabeled_filter.predict(x_unlabeled)) == 1
         self.unlabeled_filter_ = unlabeled_filter

@@ -34,6 +34,7 @@ no dead embedding dimension in any run. A whole fit took 48 s (supervised: 27 s)
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 
@@ -49,6 +50,12 @@ LOSSES = ("barlow", "ntxent")
 #: jitter with strength 0.5, i.e. 0.4 brightness/contrast/saturation, grayscale 0.2), no hue.
 #: The crop already moves the image, so the pad-and-crop translation is off.
 DEFAULT_AUGMENTATION = {"crop_area_range": (0.2, 1.0), "translation": 0.0}
+#: The keys `augmentation=` accepts: `Augmenter`'s arguments.
+AUGMENTATION_KEYS = tuple(
+    name
+    for name, parameter in inspect.signature(Augmenter.__init__).parameters.items()
+    if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+)
 #: A dimension whose standard deviation over the images is below this is counted as dead.
 DEAD_DIMENSION_STD = 1e-3
 #: Images used to measure collapse after pretraining.
@@ -283,9 +290,9 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
             maps images to those features (see `FrozenFeatureHeadMixin`).
         fine_tune: also train the encoder in stage 2 (False: frozen, the linear-evaluation
             protocol of both papers); Keras heads only, a ValueError with a scikit-learn head.
-        augmentation: None, or a dict of `semisup.augmentation.Augmenter` arguments that replace
-            `DEFAULT_AUGMENTATION` entries (e.g. `{"crop_area_range": None, "translation": 0.125}`
-            for flips, shifts and colour only).
+        augmentation: None, or a dict of `semisup.augmentation.Augmenter` arguments (the keys
+            in `AUGMENTATION_KEYS`) that replace `DEFAULT_AUGMENTATION` entries (e.g.
+            `{"crop_area_range": None, "translation": 0.125}` for flips, shifts and colour only).
 
     Attributes (after `fit`, besides `BaseStrategy`'s):
         collapse_report_: measured on up to 2,048 training images without augmentation:
@@ -377,10 +384,14 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
         augmentation.setdefault("seed", self.random_state)
         with self._precision_scope():
             projector = build_projector(feature_channels, tuple(self.projector_units))
+        try:
+            augmenter = Augmenter(**augmentation, name="views")
+        except (TypeError, ValueError) as error:  # a bad value in `augmentation`
+            raise type(error)(f"augmentation: {error}") from error
         return TwoViewPretrainer(
             encoder,
             projector,
-            Augmenter(**augmentation, name="views"),
+            augmenter,
             loss=self.loss,
             lambda_offdiagonal=self.lambda_offdiagonal,
             temperature=self.temperature,
@@ -493,6 +504,12 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
             raise TypeError(
                 "augmentation must be None or a dict of semisup.augmentation.Augmenter "
                 f"arguments, got {type(self.augmentation).__name__}."
+            )
+        unknown = [key for key in self.augmentation or {} if key not in AUGMENTATION_KEYS]
+        if unknown:
+            raise ValueError(
+                f"augmentation has unknown key(s) {unknown}; the accepted keys (arguments of "
+                f"semisup.augmentation.Augmenter) are {list(AUGMENTATION_KEYS)}."
             )
 
 

@@ -120,6 +120,8 @@ class SelfTraining(BaseStrategy):
             raise ValueError(f"sharpen_power must be positive, got {self.sharpen_power!r}.")
         if self.pool not in POOL_POLICIES:
             raise ValueError(f"pool must be one of {POOL_POLICIES}, got {self.pool!r}.")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}.")
 
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):
         if self.weighting == "calibrated" and validation is None and self.rounds > 0:

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -474,3 +475,49 @@ def test_accuracy_vs_time_plot_returns_its_numbers(tmp_path):
     assert not numbers["log_x"] and (tmp_path / "t.png").stat().st_size > 1000
     with pytest.raises(ValueError, match="positive"):
         plot_accuracy_vs_time(["a"], [0.0], [0.5], tmp_path / "u.png")
+
+
+def test_the_filter_builds_the_cells_encoder_unless_filter_params_name_one(tmp_path, monkeypatch):
+    from semisup import encoders
+    from semisup.filters import deep_svdd
+
+    def tiny_encoder(input_shape):
+        import keras
+
+        inputs = keras.Input(shape=input_shape)
+        features = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inputs)
+        return keras.Model(inputs, features)
+
+    monkeypatch.setitem(encoders.REGISTRY, "tiny_test_encoder", None)  # removed after the test
+    encoders.register("tiny_test_encoder", tiny_encoder, overwrite=True)
+    built = []
+    original = deep_svdd.build_bias_free_network
+
+    def spy(encoder, input_shape):
+        built.append(encoder)
+        return original(encoder, input_shape)
+
+    monkeypatch.setattr(deep_svdd, "build_bias_free_network", spy)
+    grid = {"strategies": ["self_training"], "filters": ["deep_svdd:0.3"]}
+    (row,) = run(
+        tiny_config(**grid, encoder="tiny_test_encoder"), tmp_path / "a", verbose=0, report=False
+    )
+    assert built == ["tiny_test_encoder"]
+    assert row["encoder"] == row["filter_params"]["encoder"] == "tiny_test_encoder"
+
+    built.clear()  # a user's filter encoder wins
+    explicit = tiny_config(
+        **grid, encoder="tiny_test_encoder", filter_params={"epochs": 1, "encoder": "conv4"}
+    )
+    (row,) = run(explicit, tmp_path / "b", verbose=0, report=False)
+    assert built == ["conv4"] and row["filter_params"]["encoder"] == "conv4"
+
+
+def test_the_preset_help_describes_every_preset():
+    from semisup.bench.config import PRESETS
+    from semisup.cli import build_parser
+
+    bench = build_parser()._subparsers._group_actions[0].choices["bench"]
+    (preset,) = [action for action in bench._actions if action.dest == "preset"]
+    for name in PRESETS:
+        assert re.search(rf"\b{name}( \(default\))?:", preset.help), name

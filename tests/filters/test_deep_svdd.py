@@ -274,6 +274,14 @@ def test_clone_and_params_round_trip():
     assert DeepSVDDFilter(**params).get_params() == params
 
 
+def test_encoder_defaults_to_none_and_to_conv4_on_its_own(fitted):
+    svdd = DeepSVDDFilter()
+    assert svdd.get_params()["encoder"] is None and clone(svdd).encoder is None
+    alone = fitted("one-class", 0.1)
+    assert alone.encoder is None  # fit stores what it used apart from the parameter
+    assert alone.encoder_used_ == "conv4"
+
+
 def test_registry():
     assert filters.get("deep_svdd") is DeepSVDDFilter
     with pytest.raises(ValueError, match="deep_svdd"):
@@ -332,3 +340,47 @@ def test_filter_that_removes_the_whole_pool_warns_and_keeps_it(tiny_images, monk
         model = strategy().fit(x, y)
     assert model.n_unlabeled_removed_ == 0
     assert model.n_unlabeled_ == 30
+
+
+def tiny_encoder(input_shape):
+    """An encoder that is not conv4, with a layer name to find it by."""
+    inputs = keras.Input(shape=input_shape)
+    features = keras.layers.Conv2D(
+        4, 3, strides=2, padding="same", activation="relu", name="tiny_conv"
+    )(inputs)
+    return keras.Model(inputs, features, name="tiny_encoder")
+
+
+def test_the_filter_takes_the_strategys_encoder(tiny_images):
+    x, y, _ = tiny_images
+    model = strategy(encoder=tiny_encoder).fit(x, y)
+    fitted_filter = model.unlabeled_filter_
+    assert fitted_filter.encoder is tiny_encoder and fitted_filter.encoder_used_ is tiny_encoder
+    assert "tiny_conv" in [layer.name for layer in all_layers(fitted_filter.network_)]
+    assert model.unlabeled_filter.encoder is None  # the user's filter is left as given
+
+
+def stub_fit_and_predict(monkeypatch):
+    """Only what the strategy hands the filter is under test: it need not train."""
+    monkeypatch.setattr(DeepSVDDFilter, "fit", lambda self, X, y=None: self)
+    monkeypatch.setattr(DeepSVDDFilter, "predict", lambda self, X: np.ones(len(X), dtype=int))
+
+
+def test_an_explicit_filter_encoder_is_kept(tiny_images, monkeypatch):
+    stub_fit_and_predict(monkeypatch)
+    x, y, _ = tiny_images
+    svdd = DeepSVDDFilter(nu=0.3, epochs=1, encoder="conv4")
+    model = strategy(encoder=tiny_encoder, unlabeled_filter=svdd).fit(x, y)
+    assert model.unlabeled_filter_.encoder == "conv4"
+
+
+def test_a_registered_filter_name_is_accepted(tiny_images, monkeypatch):
+    stub_fit_and_predict(monkeypatch)
+    x, y, _ = tiny_images
+    model = strategy(encoder=tiny_encoder, unlabeled_filter="deep_svdd").fit(x, y)
+    fitted_filter = model.unlabeled_filter_
+    assert type(fitted_filter) is DeepSVDDFilter
+    assert fitted_filter.encoder is tiny_encoder and fitted_filter.random_state == 0
+    assert fitted_filter.nu == DeepSVDDFilter().nu  # the filter's defaults otherwise
+    assert model.get_params()["unlabeled_filter"] == "deep_svdd"
+    assert clone(model).unlabeled_filter == "deep_svdd"

@@ -4,8 +4,10 @@ import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from semisup import strategies
+from semisup.filters import DeepSVDDFilter
 
 pytestmark = pytest.mark.backend
 
@@ -144,3 +146,34 @@ def test_bad_input_is_named(name, tiny_images):
         make(name).fit(bad, y)
     with pytest.raises(ValueError, match="only one class"):
         make(name).fit(x, np.where(y == 1, -1, y))
+
+
+BAD_COMMON_PARAMETERS = [
+    ({"unlabeled_filter": object()}, TypeError, "unlabeled_filter must be None, a registered"),
+    ({"unlabeled_filter": 0.1}, TypeError, "unlabeled_filter"),
+    ({"unlabeled_filter": DeepSVDDFilter}, TypeError, "unlabeled_filter.*pass an instance"),
+    ({"unlabeled_filter": "isolation_forest"}, ValueError, r"unlabeled_filter.*\['deep_svdd'\]"),
+    ({"callbacks": "x"}, TypeError, "callbacks must be None or a list"),
+    ({"callbacks": [keras.callbacks.History(), "x"]}, TypeError, r"callbacks\[1\]"),
+    ({"verbose": "loud"}, TypeError, "verbose"),
+    ({"verbose": -1}, ValueError, "verbose"),
+]
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_bad_common_parameters_are_named_before_training(name, tiny_images):
+    x, y, _ = tiny_images
+    for params, error, message in BAD_COMMON_PARAMETERS:
+        with pytest.raises(error, match=message):
+            make(name, **params).fit(x, y)
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_predicting_before_fit_raises_not_fitted(name, tiny_images):
+    x, _, y_true = tiny_images
+    model = make(name)
+    for predict in (model.predict, model.predict_proba):
+        with pytest.raises(NotFittedError):
+            predict(x)
+    with pytest.raises(NotFittedError):
+        model.score(x, y_true)

@@ -202,3 +202,13 @@ def test_bad_parameters_are_named(tiny_images, params, name):
     x, y, _ = tiny_images
     with pytest.raises(ValueError, match=name):
         ContrastivePretraining(**{**FAST, **params}).fit(x, y)
+
+
+def test_augmentation_errors_name_the_augmentation_parameter(tiny_images):
+    x, y, _ = tiny_images
+    with pytest.raises(
+        ValueError, match=r"augmentation has unknown key\(s\) \['bogus'\].*crop_area_range"
+    ):
+        ContrastivePretraining(**FAST, augmentation={"bogus": 1}).fit(x, y)
+    with pytest.raises(ValueError, match="^augmentation: .*translation"):
+        ContrastivePretraining(**FAST, augmentation={"translation": -1}).fit(x, y)

@@ -104,3 +104,9 @@ def test_bad_parameters(tiny_images, params, message):
     x, y, _ = tiny_images
     with pytest.raises(ValueError, match=message):
         SelfTraining(**FAST, **params).fit(x, y)
+
+
+def test_warm_start_must_be_a_bool(tiny_images):
+    x, y, _ = tiny_images
+    with pytest.raises(TypeError, match="warm_start must be True or False"):
+        SelfTraining(**FAST, warm_start="yes").fit(x, y)
