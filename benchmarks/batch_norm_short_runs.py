@@ -8,7 +8,8 @@ with the smallest network of each family at several momenta, once with the encod
 and once with every batch norm switched back to Keras's update, and prints the test accuracy of
 each (one JSON row per fit, with provenance).
 
-    python benchmarks/batch_norm_short_runs.py --epochs 30 --out benchmarks/results/batch_norm_short_runs.jsonl
+    python benchmarks/batch_norm_short_runs.py --epochs 30 \
+        --out benchmarks/results/batch_norm_short_runs.jsonl
 
 The uncorrected networks are the same encoders with `bias_correction = False` set on their batch
 norms, passed as an encoder callable (an encoder is any `input_shape -> keras.Model`).
