@@ -11,13 +11,14 @@ each (one JSON row per fit, with provenance).
     python benchmarks/batch_norm_short_runs.py --epochs 30 \
         --out benchmarks/results/batch_norm_short_runs.jsonl
 
-The uncorrected networks are the same encoders with `bias_correction = False` set on their batch
-norms, passed as an encoder callable (an encoder is any `input_shape -> keras.Model`).
+The uncorrected networks are the same registry entries (same head pooling) whose builder sets
+`bias_correction = False` on every batch norm it made.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -45,7 +46,7 @@ def without_correction(entry):
     """`entry`'s encoder with Keras's own moving-statistics update in every batch norm."""
 
     def build(input_shape):
-        model = entry(input_shape)
+        model = entry.build(tuple(input_shape))
         norms = [
             layer
             for layer in model._flatten_layers()
@@ -55,8 +56,8 @@ def without_correction(entry):
             layer.bias_correction = False
         return model
 
-    build.__name__ = f"{entry.name}_uncorrected"
-    return build
+    # the same registry entry otherwise: its head pools as the architecture prefers
+    return dataclasses.replace(entry, name=f"{entry.name}, uncorrected", build=build)
 
 
 def main(argv=None):
