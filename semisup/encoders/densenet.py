@@ -98,9 +98,10 @@ def densenet_bc_encoder(
         growth_rate: k, the channels each bottleneck layer adds (the paper: 12, 24, 40).
         compression: theta, the fraction of channels a transition keeps, in (0, 1].
         dense_blocks: number of dense blocks (the paper: 3 for CIFAR; seed 002 used 4).
-        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). Prediction uses
-            moving averages that take about 1 / (1 - momentum) steps to forget their initial
-            values: for a fit of a few hundred steps, 0.9.
+        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). The moving
+            statistics are bias-corrected (`BiasCorrectedBatchNormalization`) but still average
+            over ~1 / (1 - momentum) steps: for a fit of a few hundred steps, 0.9
+            (docs/encoders.md).
 
     Returns:
         A `keras.Model` from images to a feature map after the final BN-ReLU, at

@@ -194,9 +194,10 @@ def resnet_v1_encoder(
     Args:
         input_shape: (height, width, channels), sides of 16 px and up.
         depth: 6n + 2: 20, 32, 44, 56, 110 (n = 3, 5, 7, 9, 18), or 8 for a tiny test network.
-        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). Prediction uses
-            moving averages that take about 1 / (1 - momentum) steps to forget their initial
-            values: for a fit of a few hundred steps, 0.9.
+        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). The moving
+            statistics are bias-corrected (`BiasCorrectedBatchNormalization`) but still average
+            over ~1 / (1 - momentum) steps: for a fit of a few hundred steps, 0.9
+            (docs/encoders.md).
 
     Returns:
         A `keras.Model` from images to a 64-channel feature map at a quarter of the input side
@@ -262,9 +263,10 @@ def resnet_v2_encoder(
     Args:
         input_shape: (height, width, channels), sides of 16 px and up.
         depth: 9n + 2: 20, 56, 110, 164 (n = 2, 6, 12, 18), or 11 for a tiny test network.
-        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). Prediction uses
-            moving averages that take about 1 / (1 - momentum) steps to forget their initial
-            values: for a fit of a few hundred steps, 0.9.
+        batch_norm_momentum: the batch norms' momentum (Keras's default, 0.99). The moving
+            statistics are bias-corrected (`BiasCorrectedBatchNormalization`) but still average
+            over ~1 / (1 - momentum) steps: for a fit of a few hundred steps, 0.9
+            (docs/encoders.md).
 
     Returns:
         A `keras.Model` from images to a 256-channel feature map at a quarter of the input side,

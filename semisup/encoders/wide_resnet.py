@@ -63,9 +63,9 @@ def wide_resnet_encoder(
         depth: 6n + 4: 28 (n = 4) for WRN-28-2 / WRN-28-8, or 10 for a tiny test network.
         widen_factor: w; the groups have 16w, 32w and 64w filters.
         batch_norm_momentum: Keras's BatchNormalization momentum. FixMatch's 0.999 suits its
-            2^20 training steps: prediction uses moving averages that take about
-            1 / (1 - momentum) steps to forget their initial values, so for a fit of a few
-            hundred steps use 0.9 (see docs/encoders.md).
+            2^20 training steps. The moving statistics are bias-corrected
+            (`BiasCorrectedBatchNormalization`) but still average over ~1 / (1 - momentum)
+            steps, so for a fit of a few hundred steps use 0.9 (see docs/encoders.md).
 
     Returns:
         A `keras.Model` from images to a 64w-channel feature map at a quarter of the input side
