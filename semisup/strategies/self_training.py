@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 
+from semisup.augmentation import Augmenter
 from semisup.evaluation.calibration import apply_temperature, fit_temperature
 from semisup.strategies._base import BaseStrategy, softmax
+from semisup.strategies.contrastive import AUGMENTATION_KEYS
 
 WEIGHTINGS = ("confidence", "sharpened", "calibrated", "uniform")
 POOL_POLICIES = ("remove", "relabel")
+#: The training augmentation `augmentation={}` gives: FixMatch's weak one (a random horizontal
+#: flip, then a random shift of up to 1/8 of the side with the border reflected), no colour.
+WEAK_AUGMENTATION = {
+    "horizontal_flip": True,
+    "translation": 0.125,
+    "brightness": 0.0,
+    "contrast": 0.0,
+    "saturation": 0.0,
+    "grayscale_probability": 0.0,
+}
 
 
 class SelfTraining(BaseStrategy):
@@ -40,6 +53,12 @@ class SelfTraining(BaseStrategy):
         pool: `"remove"`: accepted images leave the pool and keep their pseudo-label (the seed);
             `"relabel"`: every round re-labels the whole pool and replaces the pseudo-labels.
         warm_start: continue training the previous round's model instead of a fresh one.
+        augmentation: None (the seed: no augmentation), or a dict of
+            `semisup.augmentation.Augmenter` arguments that replace `WEAK_AUGMENTATION` entries
+            (`{}`: flip and shift; `{"horizontal_flip": False}` where mirroring changes the class,
+            e.g. digits). Every round's training images, labeled and pseudo-labeled, are then
+            augmented afresh each epoch, on the device inside the compiled step; predictions,
+            and so the pseudo-labels, use the images as they are.
         Other parameters: see `BaseStrategy`.
 
     Attributes:
@@ -81,6 +100,7 @@ class SelfTraining(BaseStrategy):
         sharpen_power=2.0,
         pool="remove",
         warm_start=False,
+        augmentation=None,
     ):
         super().__init__(
             encoder=encoder,
@@ -103,6 +123,7 @@ class SelfTraining(BaseStrategy):
         self.sharpen_power = sharpen_power
         self.pool = pool
         self.warm_start = warm_start
+        self.augmentation = augmentation
 
     def _check_parameters(self):
         super()._check_parameters()
@@ -122,6 +143,34 @@ class SelfTraining(BaseStrategy):
             raise ValueError(f"pool must be one of {POOL_POLICIES}, got {self.pool!r}.")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}.")
+        if self.augmentation is not None and not isinstance(self.augmentation, dict):
+            raise TypeError(
+                "augmentation must be None or a dict of semisup.augmentation.Augmenter "
+                f"arguments, got {type(self.augmentation).__name__} {self.augmentation!r}."
+            )
+        unknown = [key for key in self.augmentation or {} if key not in AUGMENTATION_KEYS]
+        if unknown:
+            raise ValueError(
+                f"augmentation has unknown key(s) {unknown}; the accepted keys (arguments of "
+                f"semisup.augmentation.Augmenter) are {list(AUGMENTATION_KEYS)}."
+            )
+
+    def _new_classifier(self) -> keras.Model:
+        """A fresh, compiled classifier; with `augmentation`, an `Augmenter` in front of it,
+        active in training only."""
+        classifier = self._build_classifier()
+        if self.augmentation is None:
+            return self._compile_classifier(classifier)
+        arguments = {**WEAK_AUGMENTATION, **self.augmentation}
+        arguments.setdefault("seed", self.random_state)
+        try:
+            augmenter = Augmenter(**arguments, name="augmentation")
+        except (TypeError, ValueError) as error:  # a bad value in `augmentation`
+            raise type(error)(f"augmentation: {error}") from error
+        inputs = keras.Input(shape=self.input_shape_, name="images")
+        model = keras.Model(inputs, classifier(augmenter(inputs)), name=classifier.name)
+        model._semisup_encoder = classifier._semisup_encoder
+        return self._compile_classifier(model)
 
     def _fit(self, x_labeled, y_labeled, x_unlabeled, validation):
         if self.weighting == "calibrated" and validation is None and self.rounds > 0:
@@ -136,7 +185,7 @@ class SelfTraining(BaseStrategy):
         self.rounds_ = []
         self.pseudo_labels_per_round_ = []
 
-        model = self._compile_classifier(self._build_classifier())
+        model = self._new_classifier()
         self._keras_fit(model, x_labeled, y_labeled, validation=validation, phase="round0")
         for round_index in range(1, self.rounds + 1):
             candidates = np.flatnonzero(in_pool)
@@ -182,7 +231,7 @@ class SelfTraining(BaseStrategy):
                 [np.ones(len(y_labeled), dtype=np.float32), pseudo_weights[used]]
             )
             if not self.warm_start:
-                model = self._compile_classifier(self._build_classifier())
+                model = self._new_classifier()
             self._keras_fit(
                 model,
                 x_train,

@@ -110,3 +110,58 @@ def test_warm_start_must_be_a_bool(tiny_images):
     x, y, _ = tiny_images
     with pytest.raises(TypeError, match="warm_start must be True or False"):
         SelfTraining(**FAST, warm_start="yes").fit(x, y)
+
+
+# ----------------------------------------------------------------------------- augmentation
+def _augmenters(model):
+    from semisup.augmentation import Augmenter
+
+    return [layer for layer in model.model_.layers if isinstance(layer, Augmenter)]
+
+
+def test_no_augmentation_by_default(tiny_images):
+    x, y, _ = tiny_images
+    model = SelfTraining(rounds=0, **FAST).fit(x, y)
+    assert model.augmentation is None and _augmenters(model) == []
+
+
+@pytest.mark.backend
+def test_augmentation_is_weak_by_default_and_acts_in_training_only(tiny_images):
+    from semisup.strategies.self_training import WEAK_AUGMENTATION
+
+    x, y, _ = tiny_images
+    model = SelfTraining(
+        rounds=1, confidence_threshold=0.0, augmentation={"horizontal_flip": False}, **FAST
+    ).fit(x, y)
+    (augmenter,) = _augmenters(model)
+    assert augmenter.horizontal_flip is False  # the user's entry replaces the default
+    assert augmenter.translation == WEAK_AUGMENTATION["translation"] == 0.125
+    assert augmenter.brightness == augmenter.contrast == augmenter.grayscale_probability == 0
+    assert model.rounds_ and model.n_pseudo_ > 0
+    # predictions see the images as they are: the classifier behind the augmenter alone
+    classifier = model.model_.layers[-1]
+    images = x[:6].astype("float32") / 255.0
+    np.testing.assert_allclose(
+        np.asarray(model.model_(images, training=False)),
+        np.asarray(classifier(images, training=False)),
+        atol=1e-6,
+    )
+    np.testing.assert_array_equal(model.predict_proba(x[:6]), model.predict_proba(x[:6]))
+    # training sees shifted images: two training-mode passes over one batch differ
+    shifted_once = np.asarray(augmenter(images, training=True))
+    shifted_twice = np.asarray(augmenter(images, training=True))
+    assert shifted_once.shape == images.shape and not np.array_equal(shifted_once, shifted_twice)
+
+
+@pytest.mark.parametrize(
+    ("augmentation", "error", "message"),
+    [
+        ("weak", TypeError, "augmentation must be None or a dict"),
+        ({"rotation": 10}, ValueError, r"augmentation has unknown key\(s\) \['rotation'\]"),
+        ({"translation": -1.0}, ValueError, "^augmentation: "),
+    ],
+)
+def test_bad_augmentation_names_the_parameter(tiny_images, augmentation, error, message):
+    x, y, _ = tiny_images
+    with pytest.raises(error, match=message):
+        SelfTraining(**FAST, augmentation=augmentation).fit(x, y)
