@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import keras
@@ -992,7 +993,48 @@ def strong_augment(
     return random_cutout(images, cutout, fill_value, seed=seed)
 
 
+# ----------------------------------------------------------------------------- strategies' option
+def _augmenter_arguments() -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, parameter in inspect.signature(Augmenter.__init__).parameters.items()
+        if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+    )
+
+
+#: The keys a strategy's `augmentation=` dict accepts: `Augmenter`'s arguments.
+AUGMENTER_ARGUMENTS = _augmenter_arguments()
+
+
+def check_augmentation_option(augmentation) -> None:
+    """A strategy's `augmentation=` option: None or a dict of `Augmenter` arguments, else an
+    error that names the option and lists the accepted keys."""
+    if augmentation is not None and not isinstance(augmentation, dict):
+        raise TypeError(
+            "augmentation must be None or a dict of semisup.augmentation.Augmenter arguments, "
+            f"got {type(augmentation).__name__} {augmentation!r}."
+        )
+    unknown = [key for key in augmentation or {} if key not in AUGMENTER_ARGUMENTS]
+    if unknown:
+        raise ValueError(
+            f"augmentation has unknown key(s) {unknown}; the accepted keys (arguments of "
+            f"semisup.augmentation.Augmenter) are {list(AUGMENTER_ARGUMENTS)}."
+        )
+
+
+def augmenter_from_option(augmentation, defaults, seed, name) -> Augmenter:
+    """The `Augmenter` of a strategy's `augmentation=` dict over its `defaults` (seeded with
+    `seed` unless the dict gives one); a bad value's error is prefixed with "augmentation: "."""
+    arguments = {**defaults, **(augmentation or {})}
+    arguments.setdefault("seed", seed)
+    try:
+        return Augmenter(**arguments, name=name)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"augmentation: {error}") from error
+
+
 __all__ = [
+    "AUGMENTER_ARGUMENTS",
     "PADDING_MODES",
     "RAND_AUGMENT_OPERATIONS",
     "RAND_AUGMENT_RANGES",
@@ -1003,7 +1045,9 @@ __all__ = [
     "adjust_sharpness",
     "affine",
     "affine_transforms",
+    "augmenter_from_option",
     "autocontrast",
+    "check_augmentation_option",
     "equalize",
     "flip_left_right",
     "posterize",

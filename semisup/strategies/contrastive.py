@@ -34,7 +34,6 @@ no dead embedding dimension in any run. A whole fit took 48 s (supervised: 27 s)
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Sequence
 
@@ -42,7 +41,11 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from semisup.augmentation import Augmenter
+from semisup.augmentation import (
+    AUGMENTER_ARGUMENTS,
+    augmenter_from_option,
+    check_augmentation_option,
+)
 from semisup.strategies._base import BaseStrategy, FrozenFeatureHeadMixin
 
 LOSSES = ("barlow", "ntxent")
@@ -51,11 +54,7 @@ LOSSES = ("barlow", "ntxent")
 #: The crop already moves the image, so the pad-and-crop translation is off.
 DEFAULT_AUGMENTATION = {"crop_area_range": (0.2, 1.0), "translation": 0.0}
 #: The keys `augmentation=` accepts: `Augmenter`'s arguments.
-AUGMENTATION_KEYS = tuple(
-    name
-    for name, parameter in inspect.signature(Augmenter.__init__).parameters.items()
-    if name != "self" and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
-)
+AUGMENTATION_KEYS = AUGMENTER_ARGUMENTS
 #: A dimension whose standard deviation over the images is below this is counted as dead.
 DEAD_DIMENSION_STD = 1e-3
 #: Images used to measure collapse after pretraining.
@@ -380,14 +379,11 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
 
     def _build_pretrainer(self, encoder):
         feature_channels = encoder.output_shape[-1]
-        augmentation = {**DEFAULT_AUGMENTATION, **(self.augmentation or {})}
-        augmentation.setdefault("seed", self.random_state)
         with self._precision_scope():
             projector = build_projector(feature_channels, tuple(self.projector_units))
-        try:
-            augmenter = Augmenter(**augmentation, name="views")
-        except (TypeError, ValueError) as error:  # a bad value in `augmentation`
-            raise type(error)(f"augmentation: {error}") from error
+        augmenter = augmenter_from_option(
+            self.augmentation, DEFAULT_AUGMENTATION, self.random_state, name="views"
+        )
         return TwoViewPretrainer(
             encoder,
             projector,
@@ -500,17 +496,7 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
         if not isinstance(self.fine_tune, (bool, np.bool_)):
             raise TypeError(f"fine_tune must be True or False, got {self.fine_tune!r}.")
         self._check_head()
-        if self.augmentation is not None and not isinstance(self.augmentation, dict):
-            raise TypeError(
-                "augmentation must be None or a dict of semisup.augmentation.Augmenter "
-                f"arguments, got {type(self.augmentation).__name__}."
-            )
-        unknown = [key for key in self.augmentation or {} if key not in AUGMENTATION_KEYS]
-        if unknown:
-            raise ValueError(
-                f"augmentation has unknown key(s) {unknown}; the accepted keys (arguments of "
-                f"semisup.augmentation.Augmenter) are {list(AUGMENTATION_KEYS)}."
-            )
+        check_augmentation_option(self.augmentation)
 
 
 def fill_last_batch(images, batch_size, rng):

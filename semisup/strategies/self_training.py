@@ -5,10 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from semisup.augmentation import Augmenter
+from semisup.augmentation import augmenter_from_option, check_augmentation_option
 from semisup.evaluation.calibration import apply_temperature, fit_temperature
 from semisup.strategies._base import BaseStrategy, softmax
-from semisup.strategies.contrastive import AUGMENTATION_KEYS
 
 WEIGHTINGS = ("confidence", "sharpened", "calibrated", "uniform")
 POOL_POLICIES = ("remove", "relabel")
@@ -143,17 +142,7 @@ class SelfTraining(BaseStrategy):
             raise ValueError(f"pool must be one of {POOL_POLICIES}, got {self.pool!r}.")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be True or False, got {self.warm_start!r}.")
-        if self.augmentation is not None and not isinstance(self.augmentation, dict):
-            raise TypeError(
-                "augmentation must be None or a dict of semisup.augmentation.Augmenter "
-                f"arguments, got {type(self.augmentation).__name__} {self.augmentation!r}."
-            )
-        unknown = [key for key in self.augmentation or {} if key not in AUGMENTATION_KEYS]
-        if unknown:
-            raise ValueError(
-                f"augmentation has unknown key(s) {unknown}; the accepted keys (arguments of "
-                f"semisup.augmentation.Augmenter) are {list(AUGMENTATION_KEYS)}."
-            )
+        check_augmentation_option(self.augmentation)
 
     def _new_classifier(self) -> keras.Model:
         """A fresh, compiled classifier; with `augmentation`, an `Augmenter` in front of it,
@@ -161,12 +150,9 @@ class SelfTraining(BaseStrategy):
         classifier = self._build_classifier()
         if self.augmentation is None:
             return self._compile_classifier(classifier)
-        arguments = {**WEAK_AUGMENTATION, **self.augmentation}
-        arguments.setdefault("seed", self.random_state)
-        try:
-            augmenter = Augmenter(**arguments, name="augmentation")
-        except (TypeError, ValueError) as error:  # a bad value in `augmentation`
-            raise type(error)(f"augmentation: {error}") from error
+        augmenter = augmenter_from_option(
+            self.augmentation, WEAK_AUGMENTATION, self.random_state, name="augmentation"
+        )
         inputs = keras.Input(shape=self.input_shape_, name="images")
         model = keras.Model(inputs, classifier(augmenter(inputs)), name=classifier.name)
         model._semisup_encoder = classifier._semisup_encoder
