@@ -23,34 +23,61 @@ from semisup.strategies._consistency import (
     pseudo_label_cross_entropy,
 )
 
+#: the views the labeled images can be trained on (`labeled_augmentation`)
+LABELED_AUGMENTATIONS = ("weak", "strong")
+
 
 class FixMatchTrainer(ConsistencyTrainer):
-    """Labeled (weak), unlabeled weak and unlabeled strong views in one forward pass; the
-    unlabeled term is `pseudo_label_cross_entropy(weak logits, strong logits)`. Logs `mask_rate`,
-    the fraction of unlabeled images whose pseudo-label counted."""
+    """Labeled (weak, or strong with `labeled_augmentation="strong"`), unlabeled weak and
+    unlabeled strong views in one forward pass; the unlabeled term is
+    `pseudo_label_cross_entropy(weak logits, strong logits)`. Logs `mask_rate`, the fraction of
+    unlabeled images whose pseudo-label counted."""
 
     statistics = ("mask_rate",)
 
-    def __init__(self, *args, confidence_threshold=0.95, num_operations=2, cutout=0.5, **kwargs):
+    def __init__(
+        self,
+        *args,
+        confidence_threshold=0.95,
+        num_operations=2,
+        cutout=0.5,
+        labeled_augmentation="weak",
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.confidence_threshold = float(confidence_threshold)
         self.num_operations = int(num_operations)
         self.cutout = float(cutout)
+        if labeled_augmentation not in LABELED_AUGMENTATIONS:
+            raise ValueError(
+                f"labeled_augmentation must be one of {LABELED_AUGMENTATIONS}, "
+                f"got {labeled_augmentation!r}."
+            )
+        self.labeled_augmentation = labeled_augmentation
 
-    def pseudo_label_thresholds(self):
-        return np.full(int(self.classifier.output_shape[-1]), self.confidence_threshold)
-
-    def consistency(self, labeled_images, unlabeled_images, step):
-        strong = strong_augment(
-            unlabeled_images,
+    def strong(self, images):
+        """The strong augmentation: the weak one, RandAugment, then Cutout (`strong_augment`)."""
+        return strong_augment(
+            images,
             self.horizontal_flip,
             self.translation,
             num_operations=self.num_operations,
             cutout=self.cutout,
             seed=self.seed_generator,
         )
+
+    def labeled_view(self, images):
+        """The view the labeled cross-entropy is computed on (`labeled_augmentation`)."""
+        return self.strong(images) if self.labeled_augmentation == "strong" else self.weak(images)
+
+    def pseudo_label_thresholds(self):
+        return np.full(int(self.classifier.output_shape[-1]), self.confidence_threshold)
+
+    def consistency(self, labeled_images, unlabeled_images, step):
         labeled_logits, weak_logits, strong_logits = self.forward(
-            self.weak(labeled_images), self.weak(unlabeled_images), strong
+            self.labeled_view(labeled_images),
+            self.weak(unlabeled_images),
+            self.strong(unlabeled_images),
         )
         return {"labeled_logits": labeled_logits, **self.unlabeled_term(weak_logits, strong_logits)}
 
@@ -77,6 +104,10 @@ class FixMatch(ConsistencyStrategy):
             needs (0.95).
         num_operations: RandAugment operations per strong view (2).
         cutout: largest Cutout side, as a fraction of the image's (0.5); 0 turns it off.
+        labeled_augmentation: the view of the labeled images the cross-entropy is computed on:
+            `"weak"` (flip and shift, the paper's) or `"strong"` (the unlabeled images' strong
+            view: flip, shift, RandAugment and Cutout), which regularises a small labeled set
+            that the weak view lets the network memorise.
         unlabeled_weight: lambda_u (1).
         Other parameters: see `ConsistencyStrategy` and `BaseStrategy`.
 
@@ -119,6 +150,7 @@ class FixMatch(ConsistencyStrategy):
         confidence_threshold=0.95,
         num_operations=2,
         cutout=0.5,
+        labeled_augmentation="weak",
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,
@@ -135,6 +167,7 @@ class FixMatch(ConsistencyStrategy):
             "confidence_threshold": self.confidence_threshold,
             "num_operations": self.num_operations,
             "cutout": self.cutout,
+            "labeled_augmentation": self.labeled_augmentation,
         }
 
     def _check_parameters(self):
@@ -149,6 +182,13 @@ class FixMatch(ConsistencyStrategy):
             )
         if not _is_number(self.cutout) or not 0 <= self.cutout <= 1:
             raise ValueError(f"cutout must be a fraction in [0, 1], got {self.cutout!r}.")
+        if not isinstance(self.labeled_augmentation, str) or (
+            self.labeled_augmentation not in LABELED_AUGMENTATIONS
+        ):
+            raise ValueError(
+                f"labeled_augmentation must be one of {LABELED_AUGMENTATIONS}, "
+                f"got {self.labeled_augmentation!r}."
+            )
 
 
-__all__ = ["FixMatch", "FixMatchTrainer"]
+__all__ = ["LABELED_AUGMENTATIONS", "FixMatch", "FixMatchTrainer"]

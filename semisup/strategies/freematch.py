@@ -187,7 +187,7 @@ class FreeMatch(FixMatch):
         threshold_momentum: momentum of the thresholds' moving averages, in [0, 1) (0.999).
         fairness_weight: weight of the fairness term, >= 0 (0.01); 0 leaves only the
             self-adaptive thresholds.
-        num_operations, cutout, unlabeled_weight: as in `FixMatch`.
+        num_operations, cutout, labeled_augmentation, unlabeled_weight: as in `FixMatch`.
         Other parameters: see `ConsistencyStrategy` and `BaseStrategy`.
 
     Attributes:
@@ -229,6 +229,7 @@ class FreeMatch(FixMatch):
         fairness_weight=0.01,
         num_operations=2,
         cutout=0.5,
+        labeled_augmentation="weak",
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,
@@ -244,6 +245,7 @@ class FreeMatch(FixMatch):
         return {
             "num_operations": self.num_operations,
             "cutout": self.cutout,
+            "labeled_augmentation": self.labeled_augmentation,
             "threshold_momentum": self.threshold_momentum,
             "fairness_weight": self.fairness_weight,
         }

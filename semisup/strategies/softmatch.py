@@ -182,7 +182,7 @@ class SoftMatch(FixMatch):
         n_sigma: width of the weights' Gaussian in standard deviations, > 0 (2).
         uniform_alignment: align the weak views' probabilities to a uniform class
             distribution before taking pseudo-labels and weights (True).
-        num_operations, cutout, unlabeled_weight: as in `FixMatch`.
+        num_operations, cutout, labeled_augmentation, unlabeled_weight: as in `FixMatch`.
         Other parameters: see `ConsistencyStrategy` and `BaseStrategy`.
 
     Attributes:
@@ -226,6 +226,7 @@ class SoftMatch(FixMatch):
         uniform_alignment=True,
         num_operations=2,
         cutout=0.5,
+        labeled_augmentation="weak",
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,
@@ -241,6 +242,7 @@ class SoftMatch(FixMatch):
         return {
             "num_operations": self.num_operations,
             "cutout": self.cutout,
+            "labeled_augmentation": self.labeled_augmentation,
             "statistics_momentum": self.statistics_momentum,
             "n_sigma": self.n_sigma,
             "uniform_alignment": self.uniform_alignment,
