@@ -289,6 +289,11 @@ def _summarize_seeds(group: list[dict]) -> dict:
             "accuracy_mean": extra_mean,
             "accuracy_std": extra_std,
             "macro_f1_mean": _mean(evaluation.get("macro_f1") for evaluation in evaluations),
+            "seeds": [
+                row["seed"]
+                for row, evaluation in zip(group, evaluations)
+                if evaluation.get("accuracy") is not None
+            ],
         }
     nu_values = {row["nu"] for row in group if row.get("nu") is not None}
     return {
@@ -335,7 +340,8 @@ def summary_table(rows: Sequence[dict]) -> list[dict]:
         - `fraction_removed_mean`, `fraction_removed_std`, `fit_seconds_mean`,
           `images_per_second_mean`, `pseudo_label_precision_mean`;
         - `extra_evaluations`: `{evaluation name: {"accuracy_mean", "accuracy_std",
-          "macro_f1_mean"}}` for the other test sets the rows report.
+          "macro_f1_mean", "seeds"}}` for the other test sets (or test-time augmentations) the
+          rows report, `seeds` naming those that were evaluated so.
 
     Example:
         >>> base = {"dataset": "digits", "test_split": "test", "budget": "k:5", "encoder": "conv4",
@@ -399,6 +405,19 @@ def _table(header: Sequence[str], body: Iterable[Sequence[object]]) -> list[str]
     return lines
 
 
+def _extra_cell(extra: dict | None, n_seeds: int) -> str:
+    """An extra evaluation's accuracy; where only some of the entry's seeds were evaluated so,
+    it says which, so that it is not read as a mean over all of them."""
+    if not extra:
+        return "n/a"
+    text = _mean_plus_minus(extra["accuracy_mean"], extra["accuracy_std"])
+    seeds = extra.get("seeds")
+    if seeds is not None and 0 < len(seeds) < n_seeds:
+        label = "seed" if len(seeds) == 1 else "seeds"
+        text += f" ({label} {', '.join(str(seed) for seed in seeds)} only)"
+    return text
+
+
 def _summary_lines(entries: Sequence[dict]) -> list[str]:
     extra_names = sorted({name for entry in entries for name in entry["extra_evaluations"]})
     show_precision = any(entry["pseudo_label_precision_mean"] is not None for entry in entries)
@@ -418,9 +437,7 @@ def _summary_lines(entries: Sequence[dict]) -> list[str]:
         ]
         for name in extra_names:
             extra = entry["extra_evaluations"].get(name)
-            line.append(
-                _mean_plus_minus(extra["accuracy_mean"], extra["accuracy_std"]) if extra else "n/a"
-            )
+            line.append(_extra_cell(extra, entry["n_seeds"]))
         fraction = entry["fraction_removed_mean"]
         line += [
             _number(entry["accuracy_vs_supervised"], signed=True),

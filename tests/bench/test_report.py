@@ -380,6 +380,22 @@ def test_report_on_one_seed_one_strategy_no_filter(tmp_path):
         assert is_png(tmp_path / link)
 
 
+def test_evaluation_of_some_seeds_only_names_them(tmp_path):
+    # test-time augmentation asked for on seed 1 of 2: its cell is seed 1's, and says so
+    rows = [
+        make_row("fixmatch", seed=0, accuracy=0.60),
+        make_row("fixmatch", seed=1, accuracy=0.62),
+    ]
+    rows[1]["extra_evaluations"]["PrivateTest, TTA hflip"] = {"accuracy": 0.63, "macro_f1": 0.6}
+    entry = summary_table(rows)[0]
+    assert entry["extra_evaluations"]["PrivateTest, TTA hflip"]["seeds"] == [1]
+    assert entry["extra_evaluations"]["PublicTest+PrivateTest"]["seeds"] == [0, 1]
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    line = "| fixmatch | none | 2 | 0.6100 +- 0.0141 | 0.6300 (seed 1 only) | 0.6000 +- 0.0141 |"
+    assert line in text
+
+
 def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
     row = make_row("supervised")
     row["encoder"] = "wide_resnet[widen_factor=4]"
