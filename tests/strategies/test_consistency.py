@@ -339,6 +339,43 @@ def test_the_fixmatch_step_compiles(tiny_images):
     assert np.all(np.isfinite(model.history_["consistency"]["loss"]))
 
 
+@pytest.mark.backend
+@pytest.mark.parametrize("name", ["fixmatch", "freematch", "softmatch"])
+def test_labeled_augmentation_strong_trains_the_labeled_images_on_the_strong_view(
+    tiny_images, name
+):
+    x, y, _ = tiny_images
+    model = make(name, labeled_augmentation="strong").fit(x, y)
+    trainer = model.trainer_
+    assert trainer.labeled_augmentation == "strong"
+    assert model.get_params()["labeled_augmentation"] == "strong"
+    assert np.all(np.isfinite(model.history_["consistency"]["loss"]))
+    if keras.backend.backend() == "jax":
+        assert model.jit_compiled_ == {"consistency": True}
+    images = np.asarray(x[:8], "float32") / 255.0  # the trainer's views take [0, 1] floats
+    # the labeled view draws exactly what the strong view draws from the same generator state
+    state = numbers(trainer.seed_generator.state.value).copy()
+    labeled = numbers(trainer.labeled_view(images))
+    trainer.seed_generator.state.assign(state.astype("uint32"))
+    np.testing.assert_allclose(labeled, numbers(trainer.strong(images)), atol=1e-6)
+    trainer.seed_generator.state.assign(state.astype("uint32"))
+    weak = numbers(trainer.weak(images))
+    assert labeled.shape == weak.shape == images.shape
+    assert labeled.min() >= 0 and labeled.max() <= 1
+    assert not np.allclose(labeled, weak)  # RandAugment and Cutout on top of the weak view
+
+
+def test_labeled_augmentation_defaults_to_the_weak_view(tiny_images):
+    x, y, _ = tiny_images
+    trainer = make("fixmatch").fit(x, y).trainer_
+    assert trainer.labeled_augmentation == "weak"
+    images = np.asarray(x[:8], "float32") / 255.0
+    state = numbers(trainer.seed_generator.state.value).copy()
+    labeled = numbers(trainer.labeled_view(images))
+    trainer.seed_generator.state.assign(state.astype("uint32"))
+    np.testing.assert_allclose(labeled, numbers(trainer.weak(images)), atol=1e-6)
+
+
 # ---------------------------------------------------------------------------- parameters
 @pytest.mark.parametrize(
     "name, params, message",
@@ -359,6 +396,9 @@ def test_the_fixmatch_step_compiles(tiny_images):
         ("fixmatch", {"weight_decay": -1e-4}, "weight_decay"),
         ("fixmatch", {"num_operations": -1}, "num_operations"),
         ("fixmatch", {"cutout": 2}, "cutout"),
+        ("fixmatch", {"labeled_augmentation": "medium"}, "labeled_augmentation"),
+        ("freematch", {"labeled_augmentation": None}, "labeled_augmentation"),
+        ("softmatch", {"labeled_augmentation": ["strong"]}, "labeled_augmentation"),
         ("fixmatch", {"translation": 1.5}, "translation"),
         ("fixmatch", {"epochs": 0}, "epochs"),
     ],
