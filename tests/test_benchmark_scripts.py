@@ -239,3 +239,25 @@ def test_the_wide_encoder_script_reads_the_rate_of_its_own_method(tmp_path):
         "--set steps=9000 --tta hflip,hflip+shift:2"
     )
     assert config_of(line).is_file()
+
+
+def test_the_labeled_strong_script_runs_its_three_cells_side_by_side(tmp_path):
+    lines = run_device_script(tmp_path, "device_fer_labeled_strong.sh", {"SEED": "2"})
+    assert [line.split()[:3] for line in lines] == [
+        ["grid", "GPU=0", "fer-strong-supervised-all-seed2"],
+        ["grid", "GPU=0", "fer-strong-supervised-seed2"],
+        ["grid", "GPU=0", "fer-strong-freematch-seed2"],
+    ]
+    assert "--budgets all" in lines[0] and "--budgets seed" in lines[1]
+    assert all("labeled_augmentation=strong" in line for line in lines)
+    assert all("--seeds 2 --set steps=26000" in line for line in lines)
+    assert config_of(lines[2]).is_file()
+
+
+def test_the_labeled_strong_config_is_what_the_target_script_runs(tmp_path):
+    lines = run_device_script(
+        tmp_path,
+        "device_ssl_targets.sh",
+        {"SEED": "0", "METHOD": "freematch_labeled_strong", "DATASETS": "fer2013"},
+    )
+    assert len(lines) == 1 and config_of(lines[0]).is_file()
