@@ -390,6 +390,52 @@ class ConsistencyTrainer(keras.Model):
         return super().fit(*args, callbacks=callbacks, validation_data=validation_data, **kwargs)
 
 
+# ---------------------------------------------------------------------------- weight averaging
+class BiasCorrectedWeightAverage:
+    """Mixin for a Keras optimizer with `use_ema=True`: after t steps the moving average of the
+    weights is exactly the momentum-weighted average of the weights after steps 1..t,
+    `sum_i m^(t-i) w_i / sum_i m^(t-i)`, instead of Keras's, which keeps the first step's weights
+    (nearly the initial ones) at weight `m^(t-1)`: with `ema_momentum` 0.999 still 37 % after
+    1,000 steps, so that a short run, or the first thousands of steps of a long one, evaluates
+    mostly an untrained network.
+
+    The t-th update moves the average by `(1 - m) / (1 - m^t)` of its gap to the weights
+    (1 at the first step, as in Keras, then falling to `1 - m`): the same correction as
+    `semisup.encoders.BiasCorrectedBatchNormalization` makes for the batch statistics. It
+    overrides Keras's private `_update_model_variables_moving_average`, which both backends'
+    optimizers call once a step before the step counter is incremented (tests pin that down).
+    """
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        if not self.use_ema:
+            return
+        momentum = float(self.ema_momentum)
+        if momentum == 0.0:
+            rate = 1.0
+        else:
+            # (1 - m) / (1 - m^t) with t = iterations + 1, written with expm1 so that it stays
+            # accurate for m near 1 and large t
+            log_momentum = math.log(momentum)
+            count = ops.cast(self.iterations, "float32") + 1.0
+            rate = -math.expm1(log_momentum) / -ops.expm1(count * log_momentum)
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                step = ops.cast(rate, average.dtype) * (ops.cast(variable, average.dtype) - average)
+                average.assign(average + step)
+
+
+def with_bias_corrected_weight_average(optimizer: keras.optimizers.Optimizer):
+    """The optimizer, of a subclass of its own class with `BiasCorrectedWeightAverage` mixed in
+    (the same object if it has it already, or keeps no average)."""
+    if not getattr(optimizer, "use_ema", False) or isinstance(
+        optimizer, BiasCorrectedWeightAverage
+    ):
+        return optimizer
+    cls = type(optimizer)
+    optimizer.__class__ = type(cls.__name__, (BiasCorrectedWeightAverage, cls), {})
+    return optimizer
+
+
 # ---------------------------------------------------------------------------- the strategy
 def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -538,12 +584,16 @@ class ConsistencyStrategy(BaseStrategy):
         if isinstance(self.optimizer, keras.optimizers.Optimizer):
             config = self.optimizer.get_config()
             config.update(learning_rate=schedule, **averaging)
-            return type(self.optimizer).from_config(config)
-        if self.optimizer == "sgd":
-            return keras.optimizers.SGD(
+            optimizer = type(self.optimizer).from_config(config)
+        elif self.optimizer == "sgd":
+            optimizer = keras.optimizers.SGD(
                 schedule, momentum=self.momentum, nesterov=bool(self.nesterov), **averaging
             )
-        return type(keras.optimizers.get(self.optimizer))(learning_rate=schedule, **averaging)
+        else:
+            optimizer = type(keras.optimizers.get(self.optimizer))(
+                learning_rate=schedule, **averaging
+            )
+        return with_bias_corrected_weight_average(optimizer)
 
     # -------------------------------------------------------------- checks
     def _check_parameters(self):

@@ -9,12 +9,14 @@ from sklearn.base import BaseEstimator
 
 from semisup import strategies
 from semisup.strategies._consistency import (
+    BiasCorrectedWeightAverage,
     FixMatchCosineDecay,
     OnDeviceImages,
     l2_penalty,
     pseudo_label_cross_entropy,
     rampup,
     softmax_mse,
+    with_bias_corrected_weight_average,
 )
 from semisup.strategies.mean_teacher import ema_update, teacher_decay_at
 
@@ -113,6 +115,63 @@ def test_softmax_mse_matches_numpy_and_is_zero_for_equal_views():
     assert float(softmax_mse(a, a)) == 0.0
     to_a, to_b = gradients(softmax_mse, a, b)  # the Pi-model's loss: both views get a gradient
     assert np.abs(to_a).sum() > 0 and np.abs(to_b).sum() > 0
+
+
+def _averaged_run(momentum, steps=5):
+    """A tiny regression fitted with a corrected weight average, one step an epoch (JAX gives
+    the weights back to callbacks at epoch ends): the raw weights after each step, the average
+    Keras copied into the model at the end, and the optimizer."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    optimizer = with_bias_corrected_weight_average(
+        keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=momentum)
+    )
+    model.compile(optimizer=optimizer, loss="mse")
+
+    def flat():
+        return np.concatenate([np.ravel(numbers(v)) for v in model.trainable_variables])
+
+    seen = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(flat()))
+    x = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    y = x @ np.array([[1.5], [-2.0]], "float32") + 0.5
+    model.fit(x, y, batch_size=4, epochs=steps, shuffle=False, callbacks=[record], verbose=0)
+    return np.array(seen), flat(), optimizer
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("momentum", [0.0, 0.9, 0.999])
+def test_the_weight_average_is_the_momentum_weighted_mean_of_the_steps_weights(momentum):
+    seen, final, optimizer = _averaged_run(momentum)
+    assert len(seen) == 5 and isinstance(optimizer, BiasCorrectedWeightAverage)
+    age = np.arange(len(seen))[::-1]  # steps since each weight was reached
+    weights = momentum**age
+    expected = (weights[:, None] * seen).sum(axis=0) / weights.sum()
+    np.testing.assert_allclose(final, expected, rtol=1e-5, atol=1e-6)
+    if momentum == 0.999:
+        # Keras's own average would still hold 0.999^4 of the first step's weights: about them
+        first_step_heavy = 0.999**4 * seen[0] + (1 - 0.999) * (weights[1:, None] * seen[1:]).sum(0)
+        assert not np.allclose(final, first_step_heavy, atol=1e-4)
+
+
+def test_the_correction_wraps_an_averaging_optimizer_once_and_leaves_others_alone():
+    plain = keras.optimizers.SGD(0.1)
+    assert with_bias_corrected_weight_average(plain) is plain
+    assert type(plain) is keras.optimizers.SGD
+    averaging = keras.optimizers.Adam(0.1, use_ema=True)
+    wrapped = with_bias_corrected_weight_average(averaging)
+    assert wrapped is averaging and isinstance(wrapped, keras.optimizers.Adam)
+    assert type(wrapped).__name__ == "Adam"
+    assert with_bias_corrected_weight_average(wrapped).__class__ is type(wrapped)
+    # a copy made from its config, as the strategies make per fit, is wrapped the same way
+    again = type(wrapped).from_config(wrapped.get_config())
+    assert with_bias_corrected_weight_average(again).__class__ is type(wrapped)
+
+
+def test_the_consistency_methods_evaluate_the_corrected_average(tiny_images):
+    x, y, _ = tiny_images
+    assert isinstance(make("fixmatch").fit(x, y).trainer_.optimizer, BiasCorrectedWeightAverage)
+    assert not make("pi_model", ema_decay=None).fit(x, y).trainer_.optimizer.use_ema
 
 
 def test_rampup_shapes():
