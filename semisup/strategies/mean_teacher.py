@@ -97,7 +97,9 @@ class MeanTeacher(ConsistencyStrategy):
         Other parameters: see `ConsistencyStrategy` and `BaseStrategy`.
 
     The model predicted with is the optimizer's EMA of the student (`ema_decay`), which with
-    equal decays differs from the teacher only by the teacher's warm-up.
+    equal decays differs from the teacher only in how each starts: the teacher averages evenly
+    over its first steps (`teacher_decay_at`), the EMA is bias-corrected
+    (`BiasCorrectedWeightAverage`); neither keeps a share of the initial weights.
 
     Example:
         >>> from semisup.data import load, seed_split
