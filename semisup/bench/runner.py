@@ -463,6 +463,7 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         ),
         "monitor_seconds": None if monitor is None else round(monitor.seconds_spent, 3),
         "training_length": _plain(getattr(strategy, "training_length_", None)),
+        "best_epoch": _plain(getattr(strategy, "best_epoch_", None)),
         "images_seen": int(strategy.images_seen_),
         "images_per_second": round(strategy.images_seen_ / seconds, 1) if seconds else None,
         "jit_compiled": strategy.jit_compiled_,

@@ -452,16 +452,18 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         batch_size=None,
         phase: str = "fit",
         early_stopping: bool = True,
+        extra_callbacks=(),
     ) -> dict[str, list[float]]:
         """`model.fit` with this strategy's callbacks, early stopping and progress bar.
 
         Args:
             early_stopping: apply `early_stopping_patience` (on the validation loss) in this
                 phase; pretraining phases without validation data pass False.
+            extra_callbacks: the strategy's own callbacks for this phase, after the user's.
 
         Returns the Keras history dict; it is also stored in `history_[phase]`.
         """
-        callbacks = list(self.callbacks or [])
+        callbacks = list(self.callbacks or []) + list(extra_callbacks)
         if early_stopping and self.early_stopping_patience is not None:
             if validation is None:
                 raise ValueError(

@@ -439,6 +439,53 @@ def with_bias_corrected_weight_average(optimizer: keras.optimizers.Optimizer):
     return optimizer
 
 
+# ---------------------------------------------------------------------------- model selection
+class BestEpoch(keras.callbacks.Callback):
+    """Keeps, on the host, the weights the model is evaluated with (the optimizer's moving
+    average where it keeps one, else the weights) and the classifier's non-trainable variables
+    (batch-norm statistics) at the end of the epoch with the highest `val_accuracy` so far;
+    `restore()` writes them into the classifier after `fit()`. Epochs without a validation
+    accuracy are passed over."""
+
+    def __init__(self, classifier):
+        super().__init__()
+        self.classifier = classifier
+        self.best_accuracy = None
+        self.best_epoch = None  # 1-based
+        self._saved = None
+
+    def _evaluated_pairs(self):
+        optimizer = self.model.optimizer
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+        averages = getattr(optimizer, "_model_variables_moving_average", None) or []
+        if getattr(optimizer, "use_ema", False) and averages:
+            return list(zip(optimizer._trainable_variables, averages))
+        return [(variable, variable) for variable in self.classifier.trainable_variables]
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = (logs or {}).get("val_accuracy")
+        if accuracy is None or not math.isfinite(float(accuracy)):
+            return
+        if self.best_accuracy is not None and float(accuracy) <= self.best_accuracy:
+            return
+        self.best_accuracy, self.best_epoch = float(accuracy), epoch + 1
+        self._saved = [
+            (variable, np.array(ops.convert_to_numpy(value)))
+            for variable, value in self._evaluated_pairs()
+        ] + [
+            (variable, np.array(ops.convert_to_numpy(variable)))
+            for variable in self.classifier.non_trainable_variables
+        ]
+
+    def restore(self) -> bool:
+        """Write the best epoch's values into the classifier; False if no epoch had one."""
+        if self._saved is None:
+            return False
+        for variable, value in self._saved:
+            variable.assign(value)
+        return True
+
+
 # ---------------------------------------------------------------------------- the strategy
 def _is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
@@ -484,6 +531,12 @@ class ConsistencyStrategy(BaseStrategy):
         horizontal_flip: the weak augmentation mirrors half the images; turn it off where
             mirroring changes the class (digits, text).
         translation: the weak augmentation's largest shift, a fraction of the side (0.125).
+        select_best_epoch: with `validation_data`, predict with the model of the epoch whose
+            validation accuracy was highest (its averaged weights and batch-norm statistics)
+            instead of the last one: model selection on a validation split, such as FER2013's
+            PublicTest. False (the default) keeps the last epoch's; True without validation
+            data raises. After a resume from a checkpoint the choice is among the epochs run
+            since.
         encoder, callbacks, unlabeled_filter, random_state, verbose, steps_per_execution,
             precision: see `BaseStrategy`. With `precision="mixed_bfloat16"` the classifier
             (encoder and head) computes in bfloat16; the images are stored, drawn and augmented
@@ -494,6 +547,8 @@ class ConsistencyStrategy(BaseStrategy):
         training_length_: `{"unit": "steps" | "images", "value": as given, "steps": steps run,
             "epochs", "steps_per_epoch", "images_per_step"}`.
         images_seen_: labeled + unlabeled images drawn over all steps run.
+        best_epoch_: with `select_best_epoch`, `{"epoch": the 1-based epoch kept,
+            "val_accuracy": its validation accuracy}`; None otherwise.
         trainer_: the fitted `ConsistencyTrainer` (its history: `history_["consistency"]`).
         unlabeled_pool_: `"unlabeled"`, or `"labeled"` when there was no unlabeled image: then
             the labeled images (labels unused) stand in for the unlabeled set, so the method
@@ -539,6 +594,13 @@ class ConsistencyStrategy(BaseStrategy):
         )
         self._compile(trainer, optimizer=self._make_consistency_optimizer(length["steps"]))
         placeholder = np.zeros((length["steps_per_epoch"], 1), dtype=np.float32)
+        best = BestEpoch(classifier) if self.select_best_epoch else None
+        if best is not None and validation is None:
+            raise ValueError(
+                "select_best_epoch=True selects the epoch with the best validation accuracy, "
+                "but fit() got no validation_data; pass validation_data=(X_val, y_val) or set "
+                "select_best_epoch=False."
+            )
         history = self._keras_fit(
             trainer,
             placeholder,
@@ -548,7 +610,11 @@ class ConsistencyStrategy(BaseStrategy):
             batch_size=1,
             phase=PHASE,
             early_stopping=False,
+            extra_callbacks=[] if best is None else [best],
         )
+        self.best_epoch_ = None
+        if best is not None and best.restore():
+            self.best_epoch_ = {"epoch": best.best_epoch, "val_accuracy": best.best_accuracy}
         # validation passes only compute the loss and accuracy; drop the other val_ zeros
         kept = {"val_loss", "val_accuracy"}
         history = {k: v for k, v in history.items() if not k.startswith("val_") or k in kept}
@@ -643,6 +709,10 @@ class ConsistencyStrategy(BaseStrategy):
             raise ValueError(f"rampup_fraction must be in [0, 1], got {fraction!r}.")
         if not isinstance(self.horizontal_flip, (bool, np.bool_)):
             raise TypeError(f"horizontal_flip must be True or False, got {self.horizontal_flip!r}.")
+        if not isinstance(self.select_best_epoch, (bool, np.bool_)):
+            raise TypeError(
+                f"select_best_epoch must be True or False, got {self.select_best_epoch!r}."
+            )
         if not _is_number(self.translation) or not 0 <= self.translation < 1:
             raise ValueError(
                 f"translation must be a fraction of the side in [0, 1), got {self.translation!r}."
@@ -655,6 +725,8 @@ class ConsistencyStrategy(BaseStrategy):
 
 
 __all__ = [
+    "BestEpoch",
+    "BiasCorrectedWeightAverage",
     "ConsistencyStrategy",
     "ConsistencyTrainer",
     "FixMatchCosineDecay",
@@ -663,4 +735,5 @@ __all__ = [
     "pseudo_label_cross_entropy",
     "rampup",
     "softmax_mse",
+    "with_bias_corrected_weight_average",
 ]

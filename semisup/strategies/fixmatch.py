@@ -151,6 +151,7 @@ class FixMatch(ConsistencyStrategy):
         num_operations=2,
         cutout=0.5,
         labeled_augmentation="weak",
+        select_best_epoch=False,
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,

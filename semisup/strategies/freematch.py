@@ -230,6 +230,7 @@ class FreeMatch(FixMatch):
         num_operations=2,
         cutout=0.5,
         labeled_augmentation="weak",
+        select_best_epoch=False,
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,

@@ -132,6 +132,7 @@ class MeanTeacher(ConsistencyStrategy):
         horizontal_flip=True,
         translation=0.125,
         teacher_decay=0.999,
+        select_best_epoch=False,
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,

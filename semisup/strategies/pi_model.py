@@ -67,6 +67,7 @@ class PiModel(ConsistencyStrategy):
         rampup_fraction=0.4,
         horizontal_flip=True,
         translation=0.125,
+        select_best_epoch=False,
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,

@@ -90,6 +90,7 @@ class PseudoLabel(ConsistencyStrategy):
         horizontal_flip=True,
         translation=0.125,
         confidence_threshold=0.95,
+        select_best_epoch=False,
         callbacks=None,
         unlabeled_filter=None,
         random_state=None,

@@ -429,6 +429,21 @@ def test_labeled_validation_variants_and_calibration_in_the_rows(tmp_path):
     assert "| class | F1, " in report and len(list((tmp_path / "plots").glob("per_class_*"))) >= 1
 
 
+def test_a_consistency_method_selects_its_epoch_on_the_validation_split(tmp_path):
+    config = tiny_config(
+        strategies=["fixmatch[steps=6, mu=2, epochs=3, select_best_epoch=true]"],
+        filters=["none"],
+        validation="labeled:0.2",
+    )
+    (row,) = run(config, tmp_path, verbose=0, report=False)
+    curve = row["history"]["consistency"]["val_accuracy"]
+    assert row["params"]["select_best_epoch"] is True
+    assert row["best_epoch"] == {
+        "epoch": int(np.argmax(curve)) + 1,
+        "val_accuracy": pytest.approx(max(curve)),
+    }
+
+
 def test_dataset_validation_needs_a_validation_split(tmp_path):
     config = tiny_config(strategies=["supervised"], filters=["none"], validation="dataset")
     with pytest.raises(ValueError, match="digits has no validation split"):

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 
 from semisup import strategies
 from semisup.strategies._consistency import (
+    BestEpoch,
     BiasCorrectedWeightAverage,
     FixMatchCosineDecay,
     OnDeviceImages,
@@ -341,6 +342,76 @@ def test_validation_data_gives_validation_curves_only_for_loss_and_accuracy(tiny
     history = model.history_["consistency"]
     assert {k for k in history if k.startswith("val_")} == {"val_loss", "val_accuracy"}
     assert len(history["val_loss"]) == 2 and np.all(np.isfinite(history["val_loss"]))
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("ema_decay", [0.5, None])
+def test_select_best_epoch_predicts_with_the_best_validation_epoch(tiny_images, ema_decay):
+    x, y, y_true = tiny_images
+    # validation labels the model learns away from (two classes, swapped): its validation
+    # accuracy falls as it trains, so an early epoch is the best and the last is not
+    validation = (x, 1 - y_true)
+    model = make("fixmatch", steps=12, epochs=6, ema_decay=ema_decay, select_best_epoch=True).fit(
+        x, y, validation_data=validation
+    )
+    curve = model.history_["consistency"]["val_accuracy"]
+    best = int(np.argmax(curve))  # the first of the highest
+    assert model.best_epoch_ == {"epoch": best + 1, "val_accuracy": pytest.approx(curve[best])}
+    # the model predicts exactly as the validation pass of that epoch scored, not as the last
+    assert model.score(*validation) == pytest.approx(curve[best], abs=1e-6)
+
+
+@pytest.mark.backend
+def test_best_epoch_keeps_the_averaged_weights_and_statistics_of_the_best_epoch():
+    keras.utils.set_random_seed(0)
+    classifier = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4),
+            keras.layers.BatchNormalization(),
+            keras.layers.Dense(2),
+        ]
+    )
+    optimizer = with_bias_corrected_weight_average(
+        keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5)
+    )
+    classifier.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(16, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    best = BestEpoch(classifier)
+    assert not best.restore()  # nothing kept yet
+    scripted = [0.4, 0.7, 0.6, float("nan"), None]  # epoch 2 is the best
+    snapshots = []
+
+    def script_and_record(epoch, logs):
+        if scripted[epoch] is not None:
+            logs["val_accuracy"] = scripted[epoch]
+        pairs = best._evaluated_pairs()
+        assert all(weight is not average for weight, average in pairs)  # the EMA, not the weights
+        snapshots.append(
+            [numbers(average) for _, average in pairs]
+            + [numbers(v) for v in classifier.non_trainable_variables]
+        )
+
+    script = keras.callbacks.LambdaCallback(on_epoch_end=script_and_record)
+    classifier.fit(x, y, batch_size=4, epochs=5, verbose=0, callbacks=[script, best])
+    assert best.best_epoch == 2 and best.best_accuracy == 0.7
+    assert not all(np.allclose(a, b) for a, b in zip(snapshots[1], snapshots[-1]))
+    assert best.restore()
+    restored = [numbers(v) for v in classifier.trainable_variables] + [
+        numbers(v) for v in classifier.non_trainable_variables
+    ]
+    for value, expected in zip(restored, snapshots[1]):
+        np.testing.assert_allclose(value, expected, rtol=0, atol=0)
+
+
+def test_select_best_epoch_needs_validation_data_and_is_off_by_default(tiny_images):
+    x, y, _ = tiny_images
+    assert make("pi_model").fit(x, y).best_epoch_ is None
+    with pytest.raises(ValueError, match="select_best_epoch"):
+        make("pi_model", select_best_epoch=True).fit(x, y)
+    with pytest.raises(TypeError, match="select_best_epoch"):
+        make("pi_model", select_best_epoch="yes").fit(x, y)
 
 
 def test_without_unlabeled_images_the_labeled_ones_stand_in(tiny_images):
