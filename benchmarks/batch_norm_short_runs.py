@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from semisup import encoders  # noqa: E402
+from semisup.bench.runner import append_row  # noqa: E402
 from semisup.data import load, seed_split  # noqa: E402
 from semisup.encoders import BiasCorrectedBatchNormalization  # noqa: E402
 from semisup.provenance import provenance  # noqa: E402
@@ -104,8 +104,7 @@ def main(argv=None):
                     flush=True,
                 )
                 if args.out:
-                    with args.out.open("a") as handle:
-                        handle.write(json.dumps(row) + "\n")
+                    append_row(Path(args.out), row)
     return rows
 
 

@@ -16,7 +16,6 @@ test accuracy, the precision of the pseudo-labels after each round, and provenan
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from semisup.bench.runner import append_row  # noqa: E402
 from semisup.data import load, seed_split  # noqa: E402
 from semisup.provenance import provenance  # noqa: E402
 from semisup.strategies import SelfTraining  # noqa: E402
@@ -75,8 +75,7 @@ def main(argv=None):
                 flush=True,
             )
             if args.out:
-                with args.out.open("a") as handle:
-                    handle.write(json.dumps(row) + "\n")
+                append_row(Path(args.out), row)
     for variant in VARIANTS:
         accuracy = [row["accuracy"] for row in rows if row["variant"] == variant]
         print(f"{variant:26s} {np.mean(accuracy):.4f} +- {np.std(accuracy, ddof=1):.4f}")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from semisup.bench.runner import append_row  # noqa: E402
 from semisup.data import load, seed_split  # noqa: E402
 from semisup.provenance import provenance  # noqa: E402
 from semisup.strategies import (
@@ -85,8 +86,7 @@ def main(argv=None):
             }
             print(json.dumps(row), flush=True)
             if args.out:
-                with open(args.out, "a") as out:
-                    out.write(json.dumps(row) + "\n")
+                append_row(Path(args.out), row)
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ import keras
 import numpy as np
 
 from semisup.strategies._base import softmax
-from semisup.strategies._consistency import confidence_mask
+from semisup.strategies._consistency import confidence_mask, weight_average_pairs
 
 
 class AccuracyMonitor(keras.callbacks.Callback):
@@ -257,21 +257,11 @@ def _wait_for_device(model) -> None:
         keras.ops.convert_to_numpy(min(variables, key=lambda v: int(np.prod(v.shape))))
 
 
-def _ema_pairs(model) -> list:
-    """(weight, its moving average) for each weight the fitted model's optimizer averages."""
-    optimizer = getattr(model, "optimizer", None)
-    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
-    if not getattr(optimizer, "use_ema", False):
-        return []
-    averages = getattr(optimizer, "_model_variables_moving_average", None) or []
-    return list(zip(optimizer._trainable_variables, averages))
-
-
 @contextlib.contextmanager
 def _averaged_weights(model):
     """Within the block the model's averaged weights stand in for its weights (no-op without
     `use_ema`); on leaving, the weights are written back from a host copy, bit for bit."""
-    pairs = _ema_pairs(model)
+    pairs = weight_average_pairs(model)
     saved = [keras.ops.convert_to_numpy(weight) for weight, _ in pairs]
     try:
         for weight, average in pairs:

@@ -427,6 +427,17 @@ class BiasCorrectedWeightAverage:
                 average.assign(average + step)
 
 
+def weight_average_pairs(model) -> list:
+    """(weight, its moving average) for each weight the model's optimizer averages; [] when it
+    keeps no average (or the model has no optimizer)."""
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+    if not getattr(optimizer, "use_ema", False):
+        return []
+    averages = getattr(optimizer, "_model_variables_moving_average", None) or []
+    return list(zip(optimizer._trainable_variables, averages))
+
+
 def with_bias_corrected_weight_average(optimizer: keras.optimizers.Optimizer):
     """The optimizer, of a subclass of its own class with `BiasCorrectedWeightAverage` mixed in
     (the same object if it has it already, or keeps no average)."""
@@ -455,12 +466,9 @@ class BestEpoch(keras.callbacks.Callback):
         self._saved = None
 
     def _evaluated_pairs(self):
-        optimizer = self.model.optimizer
-        optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
-        averages = getattr(optimizer, "_model_variables_moving_average", None) or []
-        if getattr(optimizer, "use_ema", False) and averages:
-            return list(zip(optimizer._trainable_variables, averages))
-        return [(variable, variable) for variable in self.classifier.trainable_variables]
+        return weight_average_pairs(self.model) or [
+            (variable, variable) for variable in self.classifier.trainable_variables
+        ]
 
     def on_epoch_end(self, epoch, logs=None):
         accuracy = (logs or {}).get("val_accuracy")
@@ -735,5 +743,6 @@ __all__ = [
     "pseudo_label_cross_entropy",
     "rampup",
     "softmax_mse",
+    "weight_average_pairs",
     "with_bias_corrected_weight_average",
 ]

@@ -27,6 +27,13 @@ from semisup.strategies._consistency import (
 LABELED_AUGMENTATIONS = ("weak", "strong")
 
 
+def _check_labeled_augmentation(value) -> None:
+    if not isinstance(value, str) or value not in LABELED_AUGMENTATIONS:
+        raise ValueError(
+            f"labeled_augmentation must be one of {LABELED_AUGMENTATIONS}, got {value!r}."
+        )
+
+
 class FixMatchTrainer(ConsistencyTrainer):
     """Labeled (weak, or strong with `labeled_augmentation="strong"`), unlabeled weak and
     unlabeled strong views in one forward pass; the unlabeled term is
@@ -48,11 +55,7 @@ class FixMatchTrainer(ConsistencyTrainer):
         self.confidence_threshold = float(confidence_threshold)
         self.num_operations = int(num_operations)
         self.cutout = float(cutout)
-        if labeled_augmentation not in LABELED_AUGMENTATIONS:
-            raise ValueError(
-                f"labeled_augmentation must be one of {LABELED_AUGMENTATIONS}, "
-                f"got {labeled_augmentation!r}."
-            )
+        _check_labeled_augmentation(labeled_augmentation)
         self.labeled_augmentation = labeled_augmentation
 
     def strong(self, images):
@@ -183,13 +186,7 @@ class FixMatch(ConsistencyStrategy):
             )
         if not _is_number(self.cutout) or not 0 <= self.cutout <= 1:
             raise ValueError(f"cutout must be a fraction in [0, 1], got {self.cutout!r}.")
-        if not isinstance(self.labeled_augmentation, str) or (
-            self.labeled_augmentation not in LABELED_AUGMENTATIONS
-        ):
-            raise ValueError(
-                f"labeled_augmentation must be one of {LABELED_AUGMENTATIONS}, "
-                f"got {self.labeled_augmentation!r}."
-            )
+        _check_labeled_augmentation(self.labeled_augmentation)
 
 
 __all__ = ["LABELED_AUGMENTATIONS", "FixMatch", "FixMatchTrainer"]
