@@ -274,6 +274,35 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return _mean_std(values)[0]
 
 
+LAST_EPOCH = "last epoch"
+
+
+def _last_epoch_evaluation(row: dict) -> dict | None:
+    """For a row that predicted with a selected epoch (`best_epoch`, SCHEMA.md), the test
+    accuracy of its last epoch, from the `test_curve`: `{"accuracy": ...}`, or None where the
+    row did not select or the curve did not measure the last epoch (monitor_every not dividing
+    the epochs, monitoring off). Reported beside the selected epoch's, so that both are seen."""
+    training_length = row.get("training_length") or {}
+    epochs = training_length.get("epochs")
+    curve = [point for point in row.get("test_curve") or [] if isinstance(point, dict)]
+    if not row.get("best_epoch") or not epochs or not curve:
+        return None
+    last_phase = max(point.get("phase", 0) for point in curve)
+    last = [point for point in curve if point.get("phase", 0) == last_phase][-1]
+    if last.get("epoch") != epochs or not _is_measured(last.get("accuracy")):
+        return None
+    return {"accuracy": float(last["accuracy"])}
+
+
+def _evaluations(row: dict) -> dict:
+    """A row's extra evaluations, with its last epoch's accuracy where it selected another."""
+    evaluations = dict(row.get("extra_evaluations") or {})
+    last_epoch = _last_epoch_evaluation(row)
+    if last_epoch is not None:
+        evaluations[LAST_EPOCH] = last_epoch
+    return evaluations
+
+
 def _summarize_seeds(group: list[dict]) -> dict:
     """The summary entry of the rows of one strategy and filter in one table (one per seed)."""
     group = sorted(group, key=lambda row: _seed_sort_key(row["seed"]))
@@ -282,8 +311,8 @@ def _summarize_seeds(group: list[dict]) -> dict:
     macro_f1_mean, macro_f1_std = _mean_std(_metric(row, "macro_f1") for row in group)
     fraction_mean, fraction_std = _mean_std(_fraction_removed(row) for row in group)
     extra_evaluations = {}
-    for name in sorted({name for row in group for name in row.get("extra_evaluations") or {}}):
-        evaluations = [(row.get("extra_evaluations") or {}).get(name) or {} for row in group]
+    for name in sorted({name for row in group for name in _evaluations(row)}):
+        evaluations = [_evaluations(row).get(name) or {} for row in group]
         extra_mean, extra_std = _mean_std(evaluation.get("accuracy") for evaluation in evaluations)
         extra_evaluations[name] = {
             "accuracy_mean": extra_mean,
@@ -341,7 +370,9 @@ def summary_table(rows: Sequence[dict]) -> list[dict]:
           `images_per_second_mean`, `pseudo_label_precision_mean`;
         - `extra_evaluations`: `{evaluation name: {"accuracy_mean", "accuracy_std",
           "macro_f1_mean", "seeds"}}` for the other test sets (or test-time augmentations) the
-          rows report, `seeds` naming those that were evaluated so.
+          rows report, `seeds` naming those that were evaluated so; for rows that predicted
+          with a selected epoch (`best_epoch`), `"last epoch"` holds the test accuracy of their
+          last epoch, read from the `test_curve` where it measured that epoch.
 
     Example:
         >>> base = {"dataset": "digits", "test_split": "test", "budget": "k:5", "encoder": "conv4",
@@ -1487,6 +1518,13 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
         "filter removed. *fit s*, *images/s*: means over seeds.",
         "",
     ]
+    if any(row.get("best_epoch") for row in rows):
+        lines[-1:-1] = [
+            "Rows with a `best_epoch` predicted with the epoch of their best validation accuracy "
+            "(`select_best_epoch`), which is what *accuracy* and the other columns score; "
+            "*accuracy [last epoch]* is the test accuracy their last epoch had (from the "
+            "monitored test curve).",
+        ]
     notes = [str(item.message) for item in caught if issubclass(item.category, ResultsFileWarning)]
     if notes:
         lines += ["Notes on the input:", ""]

@@ -396,6 +396,35 @@ def test_evaluation_of_some_seeds_only_names_them(tmp_path):
     assert line in text
 
 
+def test_rows_with_a_selected_epoch_also_report_their_last_epoch(tmp_path):
+    # select_best_epoch: the row's accuracy is the selected epoch's; the last epoch's comes from
+    # the test curve, only where the curve measured that epoch
+    rows = [make_row("fixmatch", seed=seed, accuracy=0.65) for seed in (0, 1, 2)]
+    for row, last in zip(rows, (0.64, 0.62, 0.61)):
+        row["best_epoch"] = {"epoch": 2, "val_accuracy": 0.66}
+        row["training_length"] = {"unit": "steps", "value": 30, "steps": 30, "epochs": 3}
+        row["test_curve"] = [
+            {"seconds": 1.0 + epoch, "epoch": epoch, "phase": 0, "accuracy": accuracy}
+            for epoch, accuracy in ((1, 0.5), (2, 0.65), (3, last))
+        ]
+    rows[2]["test_curve"].pop()  # seed 2's curve stops before the last epoch
+    entry = summary_table(rows)[0]
+    last_epoch = entry["extra_evaluations"]["last epoch"]
+    assert last_epoch["seeds"] == [0, 1]
+    assert last_epoch["accuracy_mean"] == pytest.approx(0.63)
+    assert entry["accuracy_mean"] == pytest.approx(0.65)
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert "accuracy [last epoch]" in text and "0.6300 +- 0.0141 (seeds 0, 1 only)" in text
+    assert "predicted with the epoch of their best validation accuracy" in text
+    # rows without a selected epoch get no such column, even with a curve
+    for row in rows:
+        row["best_epoch"] = None
+    assert "last epoch" not in summary_table(rows)[0]["extra_evaluations"]
+    write_rows(tmp_path, rows)
+    assert "last epoch" not in write_report(tmp_path).read_text()
+
+
 def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
     row = make_row("supervised")
     row["encoder"] = "wide_resnet[widen_factor=4]"
