@@ -113,6 +113,16 @@ def _split_list(text, cast=str):
     return None if text is None else [cast(item) for item in text.split(",") if item]
 
 
+def _encoder_override(text):
+    """`--encoder a,b[x=1,y=2]`: one encoder stays a string, several make a list."""
+    from semisup._specs import split_specs
+
+    if text is None:
+        return None
+    names = split_specs(text)
+    return names[0] if len(names) == 1 else names
+
+
 def _bench(args) -> int:
     _import_keras_quietly()
 
@@ -125,7 +135,7 @@ def _bench(args) -> int:
         "filters": _split_list(args.filters),
         "budgets": _split_list(args.budgets),
         "seeds": _split_list(args.seeds, int),
-        "encoder": args.encoder,
+        "encoder": _encoder_override(args.encoder),
         "data_dir": args.data_dir,
         "validation": args.validation,
         "time_limit_s": args.time_limit,
@@ -225,7 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--filters", help="none and/or deep_svdd:NU")
     bench.add_argument("--budgets", help="seed, all, k:N (N labels per class)")
     bench.add_argument("--seeds", help="e.g. 0,1,2")
-    bench.add_argument("--encoder", help="registered encoder (default conv4)")
+    bench.add_argument(
+        "--encoder",
+        help="registered encoder (default conv4), or several comma-separated to run every "
+        "cell with each, e.g. conv4,resnet_v1,wrn28_2 (the report adds a strategy x encoder "
+        "table)",
+    )
     bench.add_argument(
         "--time-limit",
         type=float,

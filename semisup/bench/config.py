@@ -12,7 +12,7 @@ TOML example (every key optional; a preset fills the rest):
     filters = ["none", "deep_svdd:0.1"]
     budgets = ["seed", "k:25"]
     seeds = [0, 1, 2]
-    encoder = "conv4"
+    encoder = "conv4"        # or a list, e.g. ["conv4", "wrn28_2"]: every cell per encoder
     validation = "dataset"   # or "none" (default), "labeled:0.1"
     monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
     monitor_unlabeled = 5000 # and pseudo-label quality on 5,000 unlabeled images (default: off)
@@ -136,7 +136,8 @@ class BenchConfig:
     filters: list[str] = field(default_factory=lambda: ["none"])
     budgets: list[str] = field(default_factory=lambda: ["seed"])
     seeds: list[int] = field(default_factory=lambda: [0])
-    encoder: str = "conv4"
+    # one registered encoder (spec), or a list of them: the grid runs every cell with each
+    encoder: str | list[str] = "conv4"
     params: dict = field(default_factory=dict)
     filter_params: dict = field(default_factory=dict)
     preset: str | None = None
@@ -225,7 +226,8 @@ class BenchConfig:
                 )
         for name in self.strategies:
             strategy_class(name)
-        encoders.get(self.encoder)
+        for name in self.encoder_names():
+            encoders.get(name)
         for spec in self.filters:
             parse_filter(spec)
             if spec != "none":
@@ -326,6 +328,28 @@ class BenchConfig:
                 f"{sorted(filter_known)}."
             )
         return self
+
+    def encoder_names(self) -> list[str]:
+        """The grid's encoders: `encoder` as a list (one name or spec, or several).
+
+        Raises:
+            ValueError: `encoder` is neither a non-empty string nor a non-empty list of distinct
+                non-empty strings.
+        """
+        names = [self.encoder] if isinstance(self.encoder, str) else self.encoder
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(name, str) and name.strip() for name in names)
+        ):
+            raise ValueError(
+                "encoder must be a registered encoder's name or spec (e.g. 'wrn28_2' or "
+                "'wide_resnet[widen_factor=4]'), or a non-empty list of them to run the grid "
+                f"with each; got {self.encoder!r}."
+            )
+        if len(set(names)) < len(names):
+            raise ValueError(f"encoder lists an encoder twice: {names}; give each once.")
+        return list(names)
 
     def strategy_params(self, name: str) -> dict:
         """The parameters that apply to strategy `name`: global ones it has, then those of its

@@ -40,6 +40,8 @@ from semisup.bench.runner import RESULTS_FILE, read_results
 ARTIFACT_KEYS = ("predictions_file", "split_file")
 # Keys of config.json in which the merged runs may differ: their union is the merged grid.
 _CONFIG_UNION_KEY = "seeds"
+# ...and the encoder (one name, or a list of them: the union, a list where there are several)
+_CONFIG_ENCODER_KEY = "encoder"
 # ...and one that only says where the data were on the machine that ran it.
 _CONFIG_IGNORED_KEYS = ("data_dir",)
 
@@ -138,8 +140,9 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
-    """The grid of the merged folder: the inputs' `config.json` with the union of their seeds,
-    or (None, why not) when one has none or they differ in anything else."""
+    """The grid of the merged folder: the inputs' `config.json` with the union of their seeds
+    and of their encoders, or (None, why not) when one has none or they differ in anything
+    else."""
     configs = []
     for folder in folders:
         path = folder / "config.json"
@@ -152,8 +155,9 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
         configs.append(config)
     merged = dict(configs[0])
     seeds: list = []
+    encoders: list = []
     for folder, config in zip(folders, configs):
-        ignored = (_CONFIG_UNION_KEY, *_CONFIG_IGNORED_KEYS)
+        ignored = (_CONFIG_UNION_KEY, _CONFIG_ENCODER_KEY, *_CONFIG_IGNORED_KEYS)
         differing = sorted(
             key
             for key in set(config) | set(merged)
@@ -165,9 +169,17 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
                 "not only in their seeds"
             )
         seeds += [seed for seed in config[_CONFIG_UNION_KEY] if seed not in seeds]
+        encoder = config.get(_CONFIG_ENCODER_KEY)
+        encoders += [
+            name
+            for name in (encoder if isinstance(encoder, list) else [encoder])
+            if name not in encoders
+        ]
     merged[_CONFIG_UNION_KEY] = sorted(
         seeds, key=lambda seed: (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed))
     )
+    if _CONFIG_ENCODER_KEY in merged:
+        merged[_CONFIG_ENCODER_KEY] = encoders[0] if len(encoders) == 1 else encoders
     return merged, None
 
 

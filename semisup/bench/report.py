@@ -752,6 +752,86 @@ def _draw_self_training_rounds(
     )
 
 
+ENCODERS_PREFIX = "encoders"
+
+
+def _encoder_lines(entries: Sequence[dict], plot_dir: Path, out_dir: Path) -> list[str]:
+    """Strategy x encoder: for each data set, budget and test split whose entries span more than
+    one encoder, a table of mean accuracy (a row per strategy and filter, a column per encoder,
+    the best encoder of each row in bold) and the same as grouped bars. Nothing for a run of
+    one encoder."""
+    by_table: dict[tuple, list[dict]] = defaultdict(list)
+    for entry in entries:
+        by_table[(entry["dataset"], entry["budget"], entry["test_split"])].append(entry)
+    lines: list[str] = []
+    for key in sorted(by_table, key=lambda k: (str(k[0]), _budget_sort_key(k[1]), str(k[2]))):
+        group = by_table[key]
+        encoders = sorted({str(entry["encoder"]) for entry in group})
+        if len(encoders) < 2:
+            continue
+        dataset, budget, test_split = key
+        cells = {
+            (entry["strategy"], entry["filter"], str(entry["encoder"])): entry for entry in group
+        }
+        pairs = sorted(
+            {(entry["strategy"], entry["filter"]) for entry in group},
+            key=lambda pair: (_strategy_sort_key(pair[0]), _filter_sort_key(pair[1])),
+        )
+        # where the columns ran different numbers of seeds, each cell says how many
+        name_seeds = len({entry["n_seeds"] for entry in group}) > 1
+        body, means, stds = [], [], []
+        for strategy, filter_name in pairs:
+            row_entries = [cells.get((strategy, filter_name, encoder)) for encoder in encoders]
+            row_means = [None if entry is None else entry["accuracy_mean"] for entry in row_entries]
+            measured = [mean for mean in row_means if _is_measured(mean)]
+            best = max(measured) if len(measured) > 1 else None
+            line = [strategy, filter_name]
+            for entry, mean in zip(row_entries, row_means):
+                if entry is None:
+                    line.append("not run")
+                    continue
+                text = _mean_plus_minus(mean, entry["accuracy_std"])
+                if name_seeds:
+                    text += f" ({_count(entry['n_seeds'], 'seed')})"
+                line.append(f"**{text}**" if best is not None and mean == best else text)
+            body.append(line)
+            means.append(row_means)
+            stds.append([None if entry is None else entry["accuracy_std"] for entry in row_entries])
+        lines += [
+            f"## Strategy x encoder: {dataset}, budget `{budget}`, test split {test_split}",
+            "",
+            "Mean test accuracy over seeds (+- sample std), a column per encoder; the best "
+            "encoder of each row in bold; *not run*: no row for that strategy and encoder. The "
+            "tables per encoder below hold the other metrics.",
+            "",
+        ]
+        lines += _table(["strategy", "filter", *[f"`{encoder}`" for encoder in encoders]], body)
+        lines.append("")
+        path = plot_dir / f"{ENCODERS_PREFIX}_{_slug(dataset, budget, test_split)}.png"
+        labels = [
+            strategy if filter_name == NO_FILTER else f"{strategy} + {filter_name}"
+            for strategy, filter_name in pairs
+        ]
+        if any(_is_measured(mean) for row_means in means for mean in row_means):
+            plots.plot_accuracy_by_strategy(
+                labels,
+                encoders,
+                means,
+                stds,
+                path,
+                title=f"Test accuracy per strategy and encoder\n{dataset}, budget {budget}",
+                series_title="encoder",
+            )
+            lines += [
+                "**Accuracy per strategy and encoder** (error bars: std over seeds)",
+                "",
+                f"![accuracy per encoder, {dataset}, budget {budget}]"
+                f"({path.relative_to(out_dir).as_posix()})",
+                "",
+            ]
+    return lines
+
+
 _PLOTS = (
     # (file name prefix, draw function, what the report says when there is nothing to draw)
     ("accuracy", _draw_accuracy, "Accuracy plot: skipped, no accuracy."),
@@ -1432,7 +1512,10 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
 def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
     """Write `report.md` and its PNG plots for a run's result rows.
 
-    The report has one table per dataset x budget x encoder (its heading names the test split),
+    Where a run holds more than one encoder (a grid over several, or merged run folders), a
+    "Strategy x encoder" table per dataset x budget comes first: mean accuracy, a column per
+    encoder, with a grouped bar plot. The report has one table per dataset x budget x encoder
+    (its heading names the test split),
     each followed by its plots: accuracy per strategy with and without the filter, accuracy
     against training time (with a line per run of the test accuracy during training where the
     rows have a `test_curve`, i.e. the grid set `monitor_every`), training curves, the
@@ -1490,6 +1573,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     plot_dir.mkdir(parents=True, exist_ok=True)
     # A plot of an earlier report that this one skips would sit there contradicting it.
     for prefix in [prefix for prefix, _, _ in _PLOTS] + [
+        ENCODERS_PREFIX,
         UNLABELED_PREFIX,
         "reliability",
         "per_class",
@@ -1530,6 +1614,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
         lines += ["Notes on the input:", ""]
         lines += [f"- {note}" for note in notes]
         lines.append("")
+    lines += _encoder_lines(entries, plot_dir, out_dir)
 
     for group in sorted(entries_by_group, key=_group_sort_key):
         dataset, budget, encoder, test_split = group

@@ -18,6 +18,7 @@ checkpoint, and ignores (with a warning, keeping a copy) a last line torn by a k
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -64,26 +65,27 @@ def cell_id(cell: dict) -> str:
 
 
 def expand_grid(config: BenchConfig) -> list[dict]:
-    """Every cell of the grid, in run order; strategies that ignore the pool get no filter."""
+    """Every cell of the grid, in run order (data set, encoder, budget, seed, strategy, filter);
+    strategies that ignore the pool get no filter."""
     cells = []
-    for dataset in config.datasets:
-        for budget in config.budgets:
-            for seed in config.seeds:
-                for strategy in config.strategies:
-                    uses_pool = strategy_class(strategy).uses_unlabeled
-                    for filter_spec in config.filters:
-                        if filter_spec != "none" and (not uses_pool or budget == "all"):
-                            continue  # nothing to filter: the same cell as without the filter
-                        cells.append(
-                            {
-                                "dataset": dataset,
-                                "strategy": strategy,
-                                "filter": filter_spec,
-                                "budget": budget,
-                                "seed": seed,
-                                "encoder": config.encoder,
-                            }
-                        )
+    for dataset, encoder in itertools.product(config.datasets, config.encoder_names()):
+        for budget, seed, strategy in itertools.product(
+            config.budgets, config.seeds, config.strategies
+        ):
+            uses_pool = strategy_class(strategy).uses_unlabeled
+            for filter_spec in config.filters:
+                if filter_spec != "none" and (not uses_pool or budget == "all"):
+                    continue  # nothing to filter: the same cell as without the filter
+                cells.append(
+                    {
+                        "dataset": dataset,
+                        "strategy": strategy,
+                        "filter": filter_spec,
+                        "budget": budget,
+                        "seed": seed,
+                        "encoder": encoder,
+                    }
+                )
     for cell in cells:
         cell["cell_id"] = cell_id(cell)
     return cells

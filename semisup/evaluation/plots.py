@@ -187,12 +187,14 @@ def plot_accuracy_by_strategy(
     *,
     baseline_accuracy: float | None = None,
     title: str = "Test accuracy per strategy",
+    series_title: str = "filter",
 ) -> dict:
     """Grouped bars of mean accuracy per strategy, one bar per filter setting, std as error bars.
 
     Args:
         strategies: strategy names, one bar group each, in display order.
-        filters: filter settings (`"none"`, `"deep_svdd:0.1"`, ...), one bar per group each.
+        filters: filter settings (`"none"`, `"deep_svdd:0.1"`, ...), one bar per group each; or
+            any other series, named by `series_title` (e.g. encoders).
         accuracy_mean: `accuracy_mean[i][j]` is the mean accuracy of strategy i with filter j, or
             None where that pair was not run (no bar is drawn).
         accuracy_std: same shape, the standard deviation over seeds (None: no error bar), or None
@@ -200,6 +202,7 @@ def plot_accuracy_by_strategy(
         path: where the PNG goes; parent folders are created.
         baseline_accuracy: the supervised baseline's mean accuracy, drawn as a dashed line.
         title: the figure title.
+        series_title: the legend's title, what `filters` are (default "filter").
 
     Returns:
         `{"strategies", "filters", "accuracy_mean", "accuracy_std", "baseline_accuracy", "path"}`
@@ -236,7 +239,7 @@ def plot_accuracy_by_strategy(
         axes.set_title(title)
         axes.set_xlabel("strategy")
         axes.set_ylabel("test accuracy (mean over seeds)")
-        _legend_outside(axes, title="filter")
+        _legend_outside(axes, title=series_title)
         _save(figure, path)
     return {
         "strategies": strategies,

@@ -62,6 +62,10 @@ def test_presets_and_grid():
         ({"test_time_augmentation": []}, r"non-empty list"),
         ({"test_time_augmentation": [["hflip"]]}, r"each entry is a string"),
         ({"test_time_augmentation": ["hflip", "hflip"]}, r"entry twice"),
+        ({"encoder": []}, r"encoder must be .* or a non-empty list"),
+        ({"encoder": ["conv4", 3]}, r"encoder must be"),
+        ({"encoder": ["conv4", "conv4"]}, r"encoder lists an encoder twice"),
+        ({"encoder": ["conv4", "resnet9000"]}, r"Unknown encoder 'resnet9000'"),
     ],
 )
 def test_bad_configs_fail_before_training(changes, message):
@@ -206,6 +210,34 @@ def test_test_time_augmentation_from_the_command_line_and_a_grid_file(tmp_path):
     path = tmp_path / "grid.toml"
     path.write_text('preset = "demo"\ntest_time_augmentation = ["hflip"]\n')
     assert BenchConfig.from_sources(config_file=path).validate().test_time_augmentation == ["hflip"]
+
+
+def test_a_grid_over_several_encoders_runs_every_cell_with_each(tmp_path):
+    from semisup.cli import _encoder_override, build_parser
+
+    one = expand_grid(tiny_config().validate())
+    encoders = ["conv4", "resnet_v1[depth=8]"]
+    both = expand_grid(tiny_config(encoder=encoders).validate())
+    assert len(both) == 2 * len(one) == 6
+    assert [cell["encoder"] for cell in both] == [encoders[0]] * 3 + [encoders[1]] * 3
+    assert [cell["cell_id"] for cell in both[:3]] == [cell["cell_id"] for cell in one]
+    assert len({cell["cell_id"] for cell in both}) == 6
+    # the command line: one encoder stays a string (config.json as before), several a list
+    args = build_parser().parse_args(
+        ["bench", "--encoder", "conv4,wide_resnet[depth=10,widen_factor=2]"]
+    )
+    assert _encoder_override(args.encoder) == ["conv4", "wide_resnet[depth=10,widen_factor=2]"]
+    assert _encoder_override("wrn28_2") == "wrn28_2" and _encoder_override(None) is None
+    # a grid file; and a run: one row per encoder, each cell built with its own encoder
+    path = tmp_path / "grid.toml"
+    path.write_text(f'preset = "demo"\nencoder = {json.dumps(encoders)}\n')
+    assert BenchConfig.from_sources(config_file=path).validate().encoder == encoders
+    config = tiny_config(strategies=["supervised"], filters=["none"], encoder=encoders)
+    rows = run(config, tmp_path / "run", verbose=0, report=True)
+    assert [row["encoder"] for row in rows] == encoders
+    assert rows[0]["metrics"] != rows[1]["metrics"]
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "## Strategy x encoder: digits, budget `k:5`" in report
 
 
 def test_torn_last_line_is_set_aside(tmp_path):

@@ -257,16 +257,33 @@ def test_conflict_with_the_output_folder_advises_a_new_folder(tmp_path):
         merge_runs(out, [second], force=True)
 
 
-def test_grids_that_differ_beyond_their_seeds_get_no_config(tmp_path):
+def test_grids_that_differ_beyond_their_seeds_and_encoders_get_no_config(tmp_path):
     first = seed_run(tmp_path / "seed0", 0)
     second = seed_run(tmp_path / "seed1", 1)
     config = json.loads((second / "config.json").read_text())
-    (second / "config.json").write_text(json.dumps({**config, "encoder": "wrn28_2"}))
+    (second / "config.json").write_text(json.dumps({**config, "validation": "dataset"}))
 
     summary = merge_runs(tmp_path / "merged", [first, second])
 
     assert not (tmp_path / "merged" / "config.json").exists()
-    assert "differ in encoder" in summary.config_note
+    assert "differ in validation" in summary.config_note
+
+
+def test_grids_of_other_encoders_merge_into_a_grid_over_all_of_them(tmp_path):
+    first = seed_run(tmp_path / "seed0", 0)
+    second = seed_run(tmp_path / "seed1", 1)
+    config = json.loads((second / "config.json").read_text())
+    (second / "config.json").write_text(json.dumps({**config, "encoder": ["wrn28_2", "conv4"]}))
+
+    summary = merge_runs(tmp_path / "merged", [first, second])
+
+    assert summary.config_note is None
+    merged = json.loads((tmp_path / "merged" / "config.json").read_text())
+    assert merged["encoder"] == [config["encoder"], "wrn28_2"] and merged["seeds"] == [0, 1]
+    # one encoder throughout stays one name
+    (second / "config.json").write_text(json.dumps(config))
+    merge_runs(tmp_path / "again", [first, second])
+    assert json.loads((tmp_path / "again" / "config.json").read_text())["encoder"] == "conv4"
 
 
 def test_torn_lines_cells_in_progress_and_missing_files_warn(tmp_path):

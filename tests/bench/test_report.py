@@ -425,6 +425,35 @@ def test_rows_with_a_selected_epoch_also_report_their_last_epoch(tmp_path):
     assert "last epoch" not in write_report(tmp_path).read_text()
 
 
+def test_a_run_over_several_encoders_gets_a_strategy_by_encoder_table(tmp_path):
+    rows = []
+    for encoder, accuracies in (("conv4", (0.46, 0.48)), ("wrn28_2", (0.30, 0.50))):
+        for strategy, accuracy in zip(("supervised", "contrastive"), accuracies):
+            for seed in (0, 1):
+                row = make_row(strategy, seed=seed, accuracy=accuracy + 0.01 * seed)
+                row["encoder"] = encoder
+                row["cell_id"] += encoder
+                rows.append(row)
+    rows = [row for row in rows if not (row["encoder"] == "wrn28_2" and row["seed"] == 1)]
+    rows.append(dict(make_row("self_training", accuracy=0.47), encoder="conv4"))
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert "## Strategy x encoder: fer2013, budget `seed`, test split PrivateTest" in text
+    assert "| strategy | filter | `conv4` | `wrn28_2` |" in text
+    # the best encoder of each row in bold; seeds counted where the columns differ
+    assert "| supervised | none | **0.4650 +- 0.0071 (2 seeds)** | 0.3000 (1 seed) |" in text
+    assert "| contrastive | none | 0.4850 +- 0.0071 (2 seeds) | **0.5000 (1 seed)** |" in text
+    assert "| self_training | none | 0.4700 (1 seed) | not run |" in text
+    assert is_png(tmp_path / "plots" / "encoders_fer2013_seed_PrivateTest.png")
+    # the per-encoder tables stay; a run of one encoder has no such table and loses its plot
+    assert "encoder `conv4`: test split PrivateTest" in text
+    assert "encoder `wrn28_2`: test split PrivateTest" in text
+    write_rows(tmp_path, [row for row in rows if row["encoder"] == "conv4"])
+    text = write_report(tmp_path).read_text()
+    assert "Strategy x encoder" not in text
+    assert not list((tmp_path / "plots").glob("encoders_*.png"))
+
+
 def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
     row = make_row("supervised")
     row["encoder"] = "wide_resnet[widen_factor=4]"
