@@ -6,6 +6,16 @@
   --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
 export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false \
   PYTHONUNBUFFERED=1 SEMISUP_CACHE_DIR=/root/cache TF_CPP_MIN_LOG_LEVEL=3
+# DETERMINISTIC=1: XLA's deterministic GPU kernels (no atomics in reductions and scatters, no
+# autotuned choice between kernels), so that two runs of one seed give the same numbers; the
+# rows record it in provenance.xla_flags. Without it, two runs of one seed differed by up to 0.8
+# points of FER2013 accuracy (benchmarks/README.md).
+if [ "${DETERMINISTIC:-0}" = 1 ]; then
+  case " ${XLA_FLAGS:-} " in
+    *" --xla_gpu_deterministic_ops=true "*) ;;
+    *) export XLA_FLAGS="${XLA_FLAGS:+$XLA_FLAGS }--xla_gpu_deterministic_ops=true" ;;
+  esac
+fi
 
 decode_datasets() {
   python3 -c "import sys

@@ -84,4 +84,7 @@ def provenance() -> dict:
         "versions": versions,
         "host": platform.node(),
         "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # XLA's compiler flags where set (e.g. --xla_gpu_deterministic_ops=true): they can
+        # change both the numbers and the speed of a run
+        "xla_flags": os.environ.get("XLA_FLAGS") or None,
     }

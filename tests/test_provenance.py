@@ -15,3 +15,10 @@ def test_the_commit_variable_beats_the_checkouts_git_metadata(monkeypatch):
 def test_outside_a_checkout_without_the_variable_the_commit_is_unknown(monkeypatch, tmp_path):
     monkeypatch.delenv("SEMISUP_COMMIT", raising=False)
     assert git_commit(tmp_path) == "unknown"
+
+
+def test_xla_flags_are_recorded_where_set(monkeypatch):
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    assert provenance()["xla_flags"] is None
+    monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=true")
+    assert provenance()["xla_flags"] == "--xla_gpu_deterministic_ops=true"

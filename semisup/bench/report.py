@@ -1467,6 +1467,19 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
         ),
     )
     lines.append("")
+    xla_flags: dict[str, int] = defaultdict(int)
+    for row in rows:
+        xla_flags[str((row.get("provenance") or {}).get("xla_flags") or "none")] += 1
+    if set(xla_flags) != {"none"}:
+        lines += ["XLA flags (`$XLA_FLAGS` of the runs):", ""]
+        lines += _table(
+            ["XLA flags", "rows"],
+            (
+                [f"`{flags}`" if flags != "none" else flags, count]
+                for flags, count in sorted(xla_flags.items())
+            ),
+        )
+        lines.append("")
     if versions or pythons:
         package_rows = [["python", ", ".join(sorted(pythons))]] if pythons else []
         package_rows += [

@@ -454,6 +454,16 @@ def test_a_run_over_several_encoders_gets_a_strategy_by_encoder_table(tmp_path):
     assert not list((tmp_path / "plots").glob("encoders_*.png"))
 
 
+def test_the_provenance_section_lists_xla_flags_only_where_a_run_set_some(tmp_path):
+    rows = [make_row("supervised", seed=0), make_row("supervised", seed=1)]
+    write_rows(tmp_path, rows)
+    assert "XLA flags" not in write_report(tmp_path).read_text()
+    rows[1]["provenance"]["xla_flags"] = "--xla_gpu_deterministic_ops=true"
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert "| `--xla_gpu_deterministic_ops=true` | 1 |" in text and "| none | 1 |" in text
+
+
 def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
     row = make_row("supervised")
     row["encoder"] = "wide_resnet[widen_factor=4]"
