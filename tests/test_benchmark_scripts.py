@@ -261,3 +261,35 @@ def test_the_labeled_strong_config_is_what_the_target_script_runs(tmp_path):
         {"SEED": "0", "METHOD": "freematch_labeled_strong", "DATASETS": "fer2013"},
     )
     assert len(lines) == 1 and config_of(lines[0]).is_file()
+
+
+def test_the_deep_svdd_objectives_script_plants_grey_images_and_scores_both_objectives(
+    monkeypatch,
+):
+    import types
+
+    import numpy as np
+
+    script = load_script("deep_svdd_objectives")
+    rng = np.random.default_rng(0)
+    colour = rng.integers(0, 256, size=(12, 32, 32, 3), dtype=np.uint8)
+    monkeypatch.setattr(
+        script, "load", lambda name, data_dir=None: types.SimpleNamespace(x_test=colour)
+    )
+    planted = script.planted_images(None, 5, (28, 28, 1))
+    assert planted.shape == (5, 28, 28, 1) and planted.dtype == np.uint8
+    # a flat colour image becomes its luma, whatever the size
+    colour[:] = (200, 100, 50)
+    flat = script.planted_images(None, 2, (28, 28, 1))
+    assert np.all(flat == round(0.299 * 200 + 0.587 * 100 + 0.114 * 50))
+
+    labeled = rng.integers(100, 140, size=(40, 28, 28, 1), dtype=np.uint8)
+    pool = np.concatenate([labeled[:20], planted])
+    mask = np.r_[np.zeros(20, bool), np.ones(5, bool)]
+    for objective in ("one-class", "soft-boundary"):
+        row = script.score(objective, 0, 0.1, 2, labeled, pool, mask)
+        assert row["removed_of_labeled"] == pytest.approx(0.1, abs=0.03)
+        for key in ("removed_of_pool", "planted_recall", "planted_precision"):
+            assert 0 <= row[key] <= 1
+        assert 0 <= row["auroc_face_vs_planted"] <= 1
+        assert (row["final_radius"] is None) == (objective == "one-class")
