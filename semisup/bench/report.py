@@ -1617,6 +1617,7 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
     ]
     if any(row.get("best_epoch") for row in rows):
         lines[-1:-1] = [
+            "",
             "Rows with a `best_epoch` predicted with the epoch of their best validation accuracy "
             "(`select_best_epoch`), which is what *accuracy* and the other columns score; "
             "*accuracy [last epoch]* is the test accuracy their last epoch had (from the "
