@@ -311,8 +311,9 @@ def _summarize_seeds(group: list[dict]) -> dict:
     macro_f1_mean, macro_f1_std = _mean_std(_metric(row, "macro_f1") for row in group)
     fraction_mean, fraction_std = _mean_std(_fraction_removed(row) for row in group)
     extra_evaluations = {}
-    for name in sorted({name for row in group for name in _evaluations(row)}):
-        evaluations = [_evaluations(row).get(name) or {} for row in group]
+    row_evaluations = [_evaluations(row) for row in group]
+    for name in sorted({name for evaluations in row_evaluations for name in evaluations}):
+        evaluations = [row_evaluation.get(name) or {} for row_evaluation in row_evaluations]
         extra_mean, extra_std = _mean_std(evaluation.get("accuracy") for evaluation in evaluations)
         extra_evaluations[name] = {
             "accuracy_mean": extra_mean,
@@ -764,7 +765,8 @@ def _encoder_lines(entries: Sequence[dict], plot_dir: Path, out_dir: Path) -> li
     for entry in entries:
         by_table[(entry["dataset"], entry["budget"], entry["test_split"])].append(entry)
     lines: list[str] = []
-    for key in sorted(by_table, key=lambda k: (str(k[0]), _budget_sort_key(k[1]), str(k[2]))):
+    # the per-encoder tables' order, all encoders at once
+    for key in sorted(by_table, key=lambda k: _group_sort_key((k[0], k[1], "", k[2]))):
         group = by_table[key]
         encoders = sorted({str(entry["encoder"]) for entry in group})
         if len(encoders) < 2:
