@@ -192,6 +192,20 @@ def _bench_merge(args) -> int:
     return 0
 
 
+def _bench_compare(args) -> int:
+    import json
+
+    from semisup.bench.compare import compare_runs, format_comparison
+
+    rows = compare_runs(args.run_dirs)
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+    else:
+        print(format_comparison(rows, args.run_dirs[0]))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="semisup",
@@ -213,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="run a benchmark grid (default: the demo preset on digits); "
         "'semisup bench report RUN_DIR' rewrites a run's report, "
-        "'semisup bench merge OUT RUN...' combines run folders",
+        "'semisup bench merge OUT RUN...' combines run folders, "
+        "'semisup bench compare RUN RUN...' checks whether runs gave the same numbers",
         description="Run every strategy x filter x label budget x seed of a grid; finished "
         "cells are skipped on a re-run. Lists are comma-separated.",
     )
@@ -326,6 +341,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_merge.set_defaults(handler=_bench_merge)
 
+    bench_compare = commands.add_parser(
+        "bench-compare",
+        prog="semisup bench compare",
+        help="did runs of one grid give the same numbers? (e.g. GPU determinism)",
+        description="Compare each cell of the first run folder with the same cell of the "
+        "others: whether the saved predictions are bitwise identical, the largest probability "
+        "difference, the share of test images given another class, the accuracies, and the "
+        "seconds per epoch after the first (from the monitored test curve).",
+    )
+    bench_compare.add_argument(
+        "run_dirs",
+        metavar="RUN",
+        nargs="+",
+        help="two or more run folders; the first is the reference",
+    )
+    bench_compare.add_argument(
+        "--json", action="store_true", help="one JSON object per line instead of a table"
+    )
+    bench_compare.set_defaults(handler=_bench_compare)
+
     data = commands.add_parser("data", help="inspect data sets")
     data_commands = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
     info = data_commands.add_parser("info", help="counts per split and class, and checksums")
@@ -342,11 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `semisup bench report RUN_DIR` reads better than a separate command name (and `merge`)
+    # `semisup bench report RUN_DIR` reads better than a separate command name (and `merge`,
+    # `compare`)
     for index, word in enumerate(argv):
         if not word.startswith("-"):
             following = argv[index + 1 : index + 2]
-            if word == "bench" and following in (["report"], ["merge"]):
+            if word == "bench" and following in (["report"], ["merge"], ["compare"]):
                 argv[index : index + 2] = [f"bench-{following[0]}"]
             break
     args = parser.parse_args(argv)
