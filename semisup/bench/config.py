@@ -320,6 +320,14 @@ class BenchConfig:
                 raise ValueError(
                     f"params: {key!r} is a parameter of none of the strategies {sorted(names)}."
                 )
+        # the values too, as each strategy checks them at fit(): a grid fails here, before any
+        # cell trains, rather than at its first cell of a misconfigured strategy
+        for name, cls in names.items():
+            strategy = cls().set_params(**self.strategy_params(name))
+            try:
+                strategy._check_parameters()
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"Strategy {name!r}: {error}") from None
         filter_known = set(filters.DeepSVDDFilter().get_params(deep=False))
         unknown = set(self.filter_params) - filter_known
         if unknown:

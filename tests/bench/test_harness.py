@@ -66,6 +66,10 @@ def test_presets_and_grid():
         ({"encoder": ["conv4", 3]}, r"encoder must be"),
         ({"encoder": ["conv4", "conv4"]}, r"encoder lists an encoder twice"),
         ({"encoder": ["conv4", "resnet9000"]}, r"Unknown encoder 'resnet9000'"),
+        # parameter values, checked as the strategies check them at fit()
+        ({"strategies": ["fixmatch"]}, r"Strategy 'fixmatch': FixMatch needs its training length"),
+        ({"params": {"epochs": 0}}, r"Strategy 'supervised': epochs must be a positive integer"),
+        ({"strategies": ["supervised[precision=mixed_float16]"]}, r"precision must be one of"),
     ],
 )
 def test_bad_configs_fail_before_training(changes, message):
