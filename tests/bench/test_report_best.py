@@ -114,3 +114,43 @@ def test_a_tie_in_the_mean_picks_the_first_entry_listed(accuracies):
     entries = summary_table(rows)
     first = entries[0]["strategy"]
     assert f"**{first} / none**" in section(rows)[2]
+
+
+def test_a_best_mean_over_fewer_seeds_is_followed_by_the_best_over_the_most_seeds():
+    rows = rows_of(
+        {
+            # best by mean, on one seed only
+            ("fixmatch", "none"): [0.66, None, None],
+            # the best of the three-seed entries: differences to supervised 0.05, 0.06, 0.07
+            ("freematch", "none"): [0.65, 0.64, 0.66],
+            ("supervised", "none"): [0.60, 0.58, 0.59],
+        }
+    )
+    lines = section(rows)
+    assert "Highest mean accuracy: **fixmatch / none**, 0.6600 over 1 seed" in lines[2]
+    [second] = [line for line in lines if "others 3" in line]
+    assert second.startswith(
+        "fixmatch / none ran 1 seed, others 3. Highest mean accuracy among the entries with 3 "
+        "seeds: **freematch / none**, 0.6500 +- 0.0100 over 3 seeds."
+    )
+    tables = [index for index, line in enumerate(lines) if line.startswith("| against |")]
+    assert len(tables) == 2
+    after = lines[tables[1] :]
+    assert table_row(after, "supervised")[3:7] == [
+        "0.5900 +- 0.0100",
+        "+0.0600 +- 0.0100",
+        "3 of 3",
+        "ahead",
+    ]
+    assert table_row(after, "fixmatch")[2] == "0 (1)"
+    assert (
+        "- freematch / none is ahead of supervised / none; not separated from fixmatch / none "
+        "by these seeds." in after
+    )
+
+
+def test_no_second_comparison_when_the_best_ran_the_most_seeds():
+    rows = rows_of({("fixmatch", "none"): [0.66, 0.65], ("supervised", "none"): [0.60, None]})
+    lines = section(rows)
+    assert sum(line.startswith("| against |") for line in lines) == 1
+    assert not any("others" in line for line in lines)
