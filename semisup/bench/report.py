@@ -1655,6 +1655,22 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
             "*accuracy [last epoch]* is the test accuracy their last epoch had (from the "
             "monitored test curve).",
         ]
+        leaky = sorted(
+            {
+                name
+                for row in rows
+                if row.get("best_epoch") and row.get("validation")
+                for name in row.get("extra_evaluations") or {}
+                if row["validation"] in name.replace(",", "+").split("+")
+            }
+        )
+        if leaky:
+            columns = ", ".join(f"*accuracy [{name}]*" for name in leaky)
+            lines[-1:-1] = [
+                "",
+                f"{columns} include{'s' if len(leaky) == 1 else ''} the validation split on "
+                "which those rows selected their epoch: not a held-out number.",
+            ]
     notes = [str(item.message) for item in caught if issubclass(item.category, ResultsFileWarning)]
     if notes:
         lines += ["Notes on the input:", ""]

@@ -425,6 +425,25 @@ def test_rows_with_a_selected_epoch_also_report_their_last_epoch(tmp_path):
     assert "last epoch" not in write_report(tmp_path).read_text()
 
 
+def test_a_score_that_includes_the_selection_split_is_flagged(tmp_path):
+    rows = [make_row("fixmatch", seed=seed, accuracy=0.65) for seed in (0, 1)]
+    for row in rows:
+        row["validation"] = "PublicTest"
+        row["extra_evaluations"] = {
+            "PublicTest+PrivateTest": {"accuracy": 0.64, "macro_f1": 0.6},
+            "PrivateTest, TTA hflip": {"accuracy": 0.66, "macro_f1": 0.6},
+        }
+    write_rows(tmp_path, rows)
+    flag = "the validation split on which those rows selected their epoch"
+    assert flag not in write_report(tmp_path).read_text()  # no selection: nothing flagged
+    for row in rows:
+        row["best_epoch"] = {"epoch": 2, "val_accuracy": 0.66}
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert f"*accuracy [PublicTest+PrivateTest]* includes {flag}: not a held-out number." in text
+    assert "*accuracy [PrivateTest, TTA hflip]* include" not in text
+
+
 def test_a_run_over_several_encoders_gets_a_strategy_by_encoder_table(tmp_path):
     rows = []
     for encoder, accuracies in (("conv4", (0.46, 0.48)), ("wrn28_2", (0.30, 0.50))):
