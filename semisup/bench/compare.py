@@ -40,14 +40,16 @@ def _predictions(run_dir: Path, row: dict) -> dict[str, np.ndarray] | None:
 
 
 def epoch_seconds(row: dict) -> float | None:
-    """Median seconds between consecutive monitored points of the row's first training phase:
-    the epochs after the first, which holds the compilation (each point is the training time at
-    an epoch's end); None with fewer than two points."""
+    """Median seconds an epoch between consecutive monitored points of the row's first training
+    phase (each point is the training time at the end of its epoch, so the first epoch, which
+    holds the compilation, is left out; points every N epochs count N epochs); None with fewer
+    than two points."""
     curve = [point for point in row.get("test_curve") or [] if point.get("phase", 0) == 0]
-    times = [float(point["seconds"]) for point in curve]
-    if len(times) < 2:
+    if len(curve) < 2:
         return None
-    return float(np.median(np.diff(times)))
+    seconds = np.diff([float(point["seconds"]) for point in curve])
+    epochs = np.diff([int(point["epoch"]) for point in curve])
+    return float(np.median(seconds / np.maximum(epochs, 1)))
 
 
 def _compare_pair(reference: dict | None, other: dict | None, test_split: str) -> dict:

@@ -1661,7 +1661,8 @@ def write_report(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None =
                 for row in rows
                 if row.get("best_epoch") and row.get("validation")
                 for name in row.get("extra_evaluations") or {}
-                if row["validation"] in name.replace(",", "+").split("+")
+                # "PublicTest+PrivateTest", or "<split>, TTA <views>"
+                if row["validation"] in name.split(",")[0].split("+")
             }
         )
         if leaky:

@@ -120,10 +120,12 @@ def test_bad_input_says_what_is_wrong(tmp_path, setup, message):
         compare_runs(folders)
 
 
-def test_epoch_seconds_needs_two_points_of_the_first_phase():
-    curve = [{"seconds": 5.0, "phase": 0}, {"seconds": 9.0, "phase": 1}]
+def test_epoch_seconds_needs_two_points_of_the_first_phase_and_counts_the_epochs_between():
+    curve = [{"seconds": 5.0, "epoch": 1, "phase": 0}, {"seconds": 9.0, "epoch": 1, "phase": 1}]
     assert epoch_seconds({"test_curve": curve}) is None
     assert epoch_seconds({}) is None
+    every_two = [{"seconds": s, "epoch": e, "phase": 0} for s, e in ((30, 2), (40, 4), (51, 6))]
+    assert epoch_seconds({"test_curve": every_two}) == pytest.approx(5.25)  # 5 and 5.5 an epoch
 
 
 def test_the_command_prints_a_table_or_json_lines(tmp_path, capsys):
