@@ -9,7 +9,8 @@ export PYTHONPATH=/tmp/site:$PWD KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE
 # DETERMINISTIC=1: XLA's deterministic GPU kernels (no atomics in reductions and scatters, no
 # autotuned choice between kernels), so that two runs of one seed give the same numbers; the
 # rows record it in provenance.xla_flags. Without it, two runs of one seed differed by up to 0.8
-# points of FER2013 accuracy (benchmarks/README.md).
+# points of FER2013 accuracy; with it two runs gave bitwise identical predictions, at 12 % of the
+# step's speed (benchmarks/results/determinism-fer2013/README.md).
 if [ "${DETERMINISTIC:-0}" = 1 ]; then
   case " ${XLA_FLAGS:-} " in
     *" --xla_gpu_deterministic_ops=true "*) ;;
