@@ -123,6 +123,25 @@ def _encoder_override(text):
     return names[0] if len(names) == 1 else names
 
 
+def _validation_override(text):
+    """`--validation dataset` applies to every data set; `--validation
+    fer2013=dataset,cifar10-jpeg=labeled:0.1` gives one value per data set (a dict)."""
+    if text is None or "=" not in text:
+        return text
+    chosen = {}
+    for item in text.split(","):
+        name, separator, value = (part.strip() for part in item.partition("="))
+        if not separator or not name or not value:
+            raise ValueError(
+                f"--validation {text!r}: per data set it is NAME=VALUE pairs joined by commas, "
+                f"e.g. fer2013=dataset,cifar10-jpeg=labeled:0.1; got the item {item!r}."
+            )
+        if name in chosen:
+            raise ValueError(f"--validation {text!r} names {name!r} twice; give it once.")
+        chosen[name] = value
+    return chosen
+
+
 def _bench(args) -> int:
     _import_keras_quietly()
 
@@ -137,7 +156,7 @@ def _bench(args) -> int:
         "seeds": _split_list(args.seeds, int),
         "encoder": _encoder_override(args.encoder),
         "data_dir": args.data_dir,
-        "validation": args.validation,
+        "validation": _validation_override(args.validation),
         "time_limit_s": args.time_limit,
         "monitor_every": args.monitor_every,
         "monitor_unlabeled": args.monitor_unlabeled,
@@ -294,7 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--validation",
         help="validation data for fit(): none (default), dataset (its validation split), "
-        "labeled:F (a fraction F of the labeled images held out)",
+        "auto (that split where there is one), labeled:F (a fraction F of the labeled images "
+        "held out); or per data set, e.g. fer2013=dataset,cifar10-jpeg=labeled:0.1",
     )
     bench.add_argument(
         "--set",

@@ -13,7 +13,8 @@ TOML example (every key optional; a preset fills the rest):
     budgets = ["seed", "k:25"]
     seeds = [0, 1, 2]
     encoder = "conv4"        # or a list, e.g. ["conv4", "wrn28_2"]: every cell per encoder
-    validation = "dataset"   # or "none" (default), "labeled:0.1"
+    validation = "dataset"   # or "none" (default), "labeled:0.1", "auto", or per data set:
+                             # validation = {fer2013 = "dataset", "cifar10-jpeg" = "labeled:0.1"}
     monitor_every = 5        # test accuracy every 5 epochs of each phase (default: off)
     monitor_unlabeled = 5000 # and pseudo-label quality on 5,000 unlabeled images (default: off)
     checkpoint_every_s = 60  # seconds between a cell's checkpoints (0: every epoch)
@@ -144,8 +145,10 @@ class BenchConfig:
     data_dir: str | None = None
     # what fit() gets as validation_data: "none"; "dataset" (the data set's validation split,
     # e.g. FER2013's PublicTest); "labeled:F" (a stratified fraction F of the labeled images,
-    # held out of training, the same for every strategy of a seed)
-    validation: str = "none"
+    # held out of training, the same for every strategy of a seed); "auto" (the data set's
+    # validation split where it has one, else none). Or a dict of these per data set of the
+    # grid (`{"fer2013": "dataset", "cifar10-jpeg": "labeled:0.1"}`); those not named: "none"
+    validation: str | dict[str, str] = "none"
     # a wall-clock cap on each cell's training (seconds, over all its phases); None: no cap
     time_limit_s: float | None = None
     # record test accuracy against training time every N epochs of each training phase (the
@@ -234,7 +237,20 @@ class BenchConfig:
                 filters.get(spec.partition(":")[0])
         for spec in self.budgets:
             parse_budget(spec)
-        parse_validation(self.validation)
+        if isinstance(self.validation, dict):
+            unknown = sorted(set(self.validation) - set(self.datasets))
+            if unknown:
+                raise ValueError(
+                    f"validation names {unknown}, which are not data sets of the grid "
+                    f"{self.datasets}; give one value per data set of the grid."
+                )
+            for name, spec in self.validation.items():
+                try:
+                    parse_validation(spec)
+                except ValueError as error:
+                    raise ValueError(f"validation for {name!r}: {error}") from None
+        else:
+            parse_validation(self.validation)
         limit = self.time_limit_s
         if limit is not None and (
             isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0
@@ -359,6 +375,12 @@ class BenchConfig:
             raise ValueError(f"encoder lists an encoder twice: {names}; give each once.")
         return list(names)
 
+    def validation_for(self, dataset: str) -> str:
+        """The `validation` setting of one data set of the grid (named as in `datasets`)."""
+        if isinstance(self.validation, dict):
+            return self.validation.get(dataset, "none")
+        return self.validation
+
     def strategy_params(self, name: str) -> dict:
         """The parameters that apply to strategy `name`: global ones it has, then those of its
         base name, then those given for the whole spec, then the spec's own `[key=value]`s."""
@@ -398,8 +420,8 @@ def parse_strategy(spec: str) -> tuple[str, dict]:
 
 
 def parse_validation(spec: str) -> tuple[str, float | None]:
-    """`"none"`, `"dataset"` or `"labeled:F"` with 0 < F < 1."""
-    if spec in ("none", "dataset"):
+    """`"none"`, `"dataset"`, `"auto"` or `"labeled:F"` with 0 < F < 1."""
+    if spec in ("none", "dataset", "auto"):
         return spec, None
     kind, _, fraction = spec.partition(":") if isinstance(spec, str) else ("", "", "")
     try:
@@ -408,8 +430,9 @@ def parse_validation(spec: str) -> tuple[str, float | None]:
         value = None
     if kind != "labeled" or value is None or not 0 < value < 1:
         raise ValueError(
-            f"validation {spec!r} must be 'none', 'dataset' (the data set's validation split) "
-            "or 'labeled:F' (a fraction 0 < F < 1 of the labeled images held out)."
+            f"validation {spec!r} must be 'none', 'dataset' (the data set's validation split), "
+            "'auto' (that split where the data set has one, else none) or 'labeled:F' (a "
+            "fraction 0 < F < 1 of the labeled images held out)."
         )
     return kind, value
 

@@ -286,10 +286,12 @@ def _check_validation_split(dataset) -> None:
         )
 
 
-def _validation(config: BenchConfig, dataset, y_reduced: np.ndarray, seed: int):
-    """(x_val, y_val, source, training rows) for `config.validation`."""
-    kind, fraction = parse_validation(config.validation)
+def _validation(spec: str, dataset, y_reduced: np.ndarray, seed: int):
+    """(x_val, y_val, source, training rows) for the validation setting `spec`."""
+    kind, fraction = parse_validation(spec)
     everything = np.arange(len(y_reduced))
+    if kind == "auto":
+        kind = "none" if dataset.validation_split is None else "dataset"
     if kind == "none":
         return None, None, "none", everything
     if kind == "dataset":
@@ -298,7 +300,7 @@ def _validation(config: BenchConfig, dataset, y_reduced: np.ndarray, seed: int):
     held = hold_out_labeled(y_reduced, fraction, seed)
     if len(held) == 0:
         raise ValueError(
-            f"validation={config.validation!r} holds out nothing: no class has two labeled "
+            f"validation={spec!r} holds out nothing: no class has two labeled "
             "images. Use validation='none'."
         )
     keep = np.setdiff1d(everything, held)
@@ -340,7 +342,7 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     split, split_file, split_digest = _make_split(dataset, cell["budget"], cell["seed"], run_dir)
     y_reduced = split.apply(dataset.y_train)
     x_val, y_val, validation_source, train_rows = _validation(
-        config, dataset, y_reduced, cell["seed"]
+        config.validation_for(cell["dataset"]), dataset, y_reduced, cell["seed"]
     )
     filter_name, nu = parse_filter(cell["filter"])
     unlabeled_filter = None
@@ -561,10 +563,10 @@ def run(
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}.")
     config.validate()
-    if config.validation == "dataset":
-        from semisup.data import load
+    from semisup.data import load
 
-        for name in config.datasets:  # before any training, not at the first cell of `name`
+    for name in config.datasets:  # before any training, not at the first cell of `name`
+        if config.validation_for(name) == "dataset":
             _check_validation_split(load(name, data_dir=config.data_dir))
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -486,6 +486,73 @@ def test_dataset_validation_needs_a_validation_split(tmp_path):
         run(config, tmp_path, verbose=0, report=False)
 
 
+def _write_faces(folder: Path) -> Path:
+    """An image folder with train, val and test splits: 3 classes of 32x32 grey images, each class
+    a brightness."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 16), ("val", 4), ("test", 4)):
+        for label in range(3):
+            (folder / split / f"c{label}").mkdir(parents=True)
+            for index in range(count):
+                pixels = rng.integers(0, 60, size=(32, 32), dtype=np.uint8) + 90 * label
+                Image.fromarray(pixels.astype(np.uint8)).save(
+                    folder / split / f"c{label}" / f"{index}.png"
+                )
+    return folder
+
+
+def test_validation_per_data_set_and_auto(tmp_path, monkeypatch):
+    # one grid over a data set with a validation split and one without: "auto" and a dict give
+    # each its own validation data, where one setting for both would fail or waste the split
+    monkeypatch.setenv("SEMISUP_CACHE_DIR", str(tmp_path / "cache"))
+    faces = str(_write_faces(tmp_path / "faces"))
+    grid = {"datasets": ["digits", faces], "strategies": ["supervised"], "filters": ["none"]}
+    rows = run(tiny_config(**grid, validation="auto"), tmp_path / "auto", report=False)
+    assert [(row["validation"], row["n_validation"]) for row in rows] == [("none", 0), ("val", 12)]
+    config = tiny_config(**grid, validation={faces: "dataset", "digits": "labeled:0.2"})
+    assert config.validate().validation_for("digits") == "labeled:0.2"
+    rows = run(config, tmp_path / "dict", report=False)
+    assert [(row["validation"], row["n_validation"]) for row in rows] == [
+        ("labeled:0.2", 10),
+        ("val", 12),
+    ]
+    # a data set left out of the dict gets none; "dataset" for one without the split fails
+    # before anything trains
+    assert tiny_config(**grid, validation={faces: "dataset"}).validation_for("digits") == "none"
+    with pytest.raises(ValueError, match="digits has no validation split"):
+        run(tiny_config(**grid, validation={"digits": "dataset"}), tmp_path / "bad")
+    assert not (tmp_path / "bad" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("validation", "message"),
+    [
+        ({"fer2013": "dataset"}, r"validation names \['fer2013'\], which are not data sets"),
+        ({"digits": "labeled:2"}, r"validation for 'digits': validation 'labeled:2' must be"),
+    ],
+)
+def test_bad_per_data_set_validation_fails_before_training(validation, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_config(validation=validation).validate()
+
+
+def test_per_data_set_validation_on_the_command_line():
+    from semisup.cli import _validation_override
+
+    assert _validation_override("dataset") == "dataset"
+    assert _validation_override(None) is None
+    assert _validation_override("fer2013=dataset, cifar10-jpeg=labeled:0.1") == {
+        "fer2013": "dataset",
+        "cifar10-jpeg": "labeled:0.1",
+    }
+    with pytest.raises(ValueError, match="NAME=VALUE pairs"):
+        _validation_override("fer2013=dataset,labeled:0.1")
+    with pytest.raises(ValueError, match="names 'fer2013' twice"):
+        _validation_override("fer2013=dataset,fer2013=none")
+
+
 def test_hold_out_is_stratified_and_leaves_a_label_per_class():
     from semisup.bench.runner import hold_out_labeled
 
