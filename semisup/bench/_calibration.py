@@ -19,12 +19,21 @@ import numpy as np
 N_DIAGRAMS = 2
 
 
-def _saved_predictions(row: dict, run_dir: Path) -> dict | None:
+def _saved_arrays(row: dict, run_dir: Path) -> dict | None:
+    """The arrays of the row's predictions file as they were saved (`proba_<split>` in float16,
+    `y_<split>`), or None where the row names no file or it is missing."""
     name = row.get("predictions_file")
     if not name or not (run_dir / name).is_file():
         return None
     with np.load(run_dir / name, allow_pickle=False) as saved:
-        arrays = {key: saved[key] for key in saved.files if key != "cell_id"}
+        return {key: saved[key] for key in saved.files if key != "cell_id"}
+
+
+def _saved_predictions(row: dict, run_dir: Path) -> dict | None:
+    """`_saved_arrays` with each probability row renormalised in float64."""
+    arrays = _saved_arrays(row, run_dir)
+    if arrays is None:
+        return None
     for key, value in arrays.items():
         if key.startswith("proba_"):
             value = np.clip(value.astype(np.float64), 0.0, None)

@@ -26,17 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from semisup.bench._calibration import _saved_arrays
 from semisup.bench.report import _cell, load_rows
-
-
-def _predictions(run_dir: Path, row: dict) -> dict[str, np.ndarray] | None:
-    """The arrays of the row's predictions file, or None where the row names none or it is
-    missing (a run folder copied without `predictions/`)."""
-    name = row.get("predictions_file")
-    if not name or not (run_dir / name).is_file():
-        return None
-    with np.load(run_dir / name) as data:
-        return {key: data[key] for key in data.files if key.startswith(("proba_", "y_"))}
 
 
 def epoch_seconds(row: dict) -> float | None:
@@ -116,9 +107,10 @@ def compare_runs(run_dirs: list[str | os.PathLike]) -> list[dict]:
             )
         for cell in common:
             first, second = reference_rows[cell], cells[cell]
+            # as saved, not renormalised: the comparison is bit for bit
             pair = _compare_pair(
-                _predictions(reference_dir, first),
-                _predictions(folder, second),
+                _saved_arrays(first, reference_dir),
+                _saved_arrays(second, folder),
                 first.get("test_split", ""),
             )
             out.append(
