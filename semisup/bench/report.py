@@ -1298,7 +1298,7 @@ def _plot_unlabeled_pool(series: dict[str, list[dict]], path: Path, title: str) 
             if key == "kept":
                 axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
             if log_x:
-                axes.set_xscale("log")
+                plots._log_seconds_axis(axes)
         axes_list[-1].set_xlabel("training wall time (s)")
         plots._legend_outside(axes_list[0])
         plots._save(figure, path)

@@ -23,7 +23,13 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    PercentFormatter,
+)
 
 DPI = 120
 """Resolution of every saved PNG (dots per inch)."""
@@ -96,6 +102,20 @@ def _new_figure(width: float, height: float) -> Figure:
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def _log_seconds_axis(axes) -> None:
+    """A logarithmic x axis of seconds, labelled in plain numbers at 1, 2 and 5 of each decade.
+
+    Matplotlib's default labels minor ticks as `3x10^1`, `4x10^1`..., which overlap on a
+    narrow axis.
+    """
+    axes.set_xscale("log")
+    plain = FuncFormatter(lambda value, _position: f"{value:g}")
+    axes.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axes.xaxis.set_major_formatter(plain)
+    axes.xaxis.set_minor_locator(LogLocator(base=10, subs=(3.0, 4.0, 6.0, 7.0, 8.0, 9.0)))
+    axes.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _legend_outside(axes, title: str | None = None) -> None:
@@ -1143,7 +1163,7 @@ def plot_accuracy_vs_time(
                 label=textwrap.fill(label, 40),  # a long variant name would squeeze the axes
             )
         if log_x:
-            axes.set_xscale("log")
+            _log_seconds_axis(axes)
         axes.set_xlabel("training wall time per cell (s)")
         axes.set_ylabel("test accuracy")
         axes.set_title(title)

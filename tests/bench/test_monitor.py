@@ -283,3 +283,29 @@ def test_the_plot_returns_its_curves_and_checks_them(tmp_path):
         )
     with pytest.raises(ValueError, match="curves has 1 entries for 2 points"):
         plot_accuracy_vs_time(["a", "b"], [1.0, 2.0], [0.5, 0.6], tmp_path / "v.png", curves=[None])
+
+
+def test_a_log_time_axis_is_labelled_in_plain_numbers():
+    # matplotlib's default labels the minor ticks of a short log axis as 3x10^1, 4x10^1, ...,
+    # which overlap; the time axes label 1, 2 and 5 of each decade in plain numbers instead
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from semisup.evaluation.plots import _log_seconds_axis
+
+    figure, axes = plt.subplots()
+    axes.plot([14.0, 600.0], [0.5, 0.9])
+    _log_seconds_axis(axes)
+    figure.canvas.draw()
+    low, high = axes.get_xlim()
+    shown = [
+        tick.get_text()
+        for tick, value in zip(axes.get_xticklabels(), axes.get_xticks(), strict=True)
+        if low <= value <= high
+    ]
+    minor = [tick.get_text() for tick in axes.get_xticklabels(minor=True)]
+    plt.close(figure)
+    assert shown == ["20", "50", "100", "200", "500"]
+    assert not any(minor)
