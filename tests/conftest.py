@@ -9,6 +9,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+_CACHE_VARIABLE = "SEMISUP_TESTS_JAX_CACHE"
+
 
 def _share_jax_compilations():
     """Under JAX, let tests reuse each other's XLA compilations of the same program.
@@ -23,8 +25,13 @@ def _share_jax_compilations():
         return
     import jax
 
-    folder = tempfile.mkdtemp(prefix="semisup-tests-jax-cache-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    # one folder for the whole session: pytest-xdist's workers inherit it from the controller
+    # (which makes it and removes it at the end), so a program one worker compiled serves all
+    folder = os.environ.get(_CACHE_VARIABLE)
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="semisup-tests-jax-cache-")
+        os.environ[_CACHE_VARIABLE] = folder
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
