@@ -293,3 +293,50 @@ def test_the_deep_svdd_objectives_script_plants_grey_images_and_scores_both_obje
             assert 0 <= row[key] <= 1
         assert 0 <= row["auroc_face_vs_planted"] <= 1
         assert (row["final_radius"] is None) == (objective == "one-class")
+
+
+def _follow(tmp_path, *arguments, **environment):
+    import os
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    env = dict(os.environ, RUNS_DIR=str(tmp_path / "runs"), OUT=str(out), **environment)
+    return subprocess.run(
+        ["bash", str(BENCHMARKS / "device_follow.sh"), *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
+    import tarfile
+
+    runs = tmp_path / "runs"
+    (runs / "grid-a" / "checkpoints").mkdir(parents=True)
+    (runs / "grid-a" / "results.jsonl").write_text("{}\n")
+    (runs / "grid-a" / "checkpoints" / "state.npz").write_bytes(b"x")
+    (runs / "grid-a.log").write_text("bench:  10%|#  | 1/10\rbench: 100%|###| 10/10\nlast line\n")
+    (runs / "timing.txt").write_text("grid-a (...): 12 s, exit 0\n")
+
+    done = _follow(tmp_path, "0", "1")
+    assert done.returncode == 0, done.stderr
+    assert "done: 1 run(s) finished" in done.stdout
+    assert "bench: 100%|###| 10/10" in done.stdout and "last line" in done.stdout
+    assert "bench:  10%" not in done.stdout  # only the last state of a progress bar
+    with tarfile.open(tmp_path / "out" / "runs.tgz") as packed:
+        names = packed.getnames()
+    assert "./grid-a/results.jsonl" in names and "./timing.txt" in names
+    assert not any("checkpoints" in name for name in names)
+
+    # a second grid not finished yet: exit 3, and the finished one still comes back
+    waiting = _follow(tmp_path, "0", "2")
+    assert waiting.returncode == 3
+    assert "still running" in waiting.stdout
+
+    with_checkpoints = _follow(tmp_path, "0", "1", CHECKPOINTS="1")
+    assert with_checkpoints.returncode == 0
+    with tarfile.open(tmp_path / "out" / "runs.tgz") as packed:
+        assert "./grid-a/checkpoints/state.npz" in packed.getnames()
