@@ -2,7 +2,11 @@
 
 import importlib.util
 import json
+import os
+import random
 import shutil
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -296,9 +300,6 @@ def test_the_deep_svdd_objectives_script_plants_grey_images_and_scores_both_obje
 
 
 def _follow(tmp_path, *arguments, **environment):
-    import os
-    import subprocess
-
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
     env = dict(os.environ, RUNS_DIR=str(tmp_path / "runs"), OUT=str(out), **environment)
@@ -312,8 +313,6 @@ def _follow(tmp_path, *arguments, **environment):
 
 
 def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
-    import tarfile
-
     runs = tmp_path / "runs"
     (runs / "grid-a" / "checkpoints").mkdir(parents=True)
     (runs / "grid-a" / "results.jsonl").write_text("{}\n")
@@ -340,3 +339,58 @@ def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
     assert with_checkpoints.returncode == 0
     with tarfile.open(tmp_path / "out" / "runs.tgz") as packed:
         assert "./grid-a/checkpoints/state.npz" in packed.getnames()
+
+
+def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
+    script = load_script("stage_data")
+    rng = random.Random(0)
+    data = tmp_path / "data" / "toy"
+    data.mkdir(parents=True)
+    originals = {"train.zip": rng.randbytes(5000), "test.zip": rng.randbytes(1200)}
+    for name, content in originals.items():
+        (data / name).write_bytes(content)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "code.py").write_bytes(b"x" * 700)
+    (repo / ".gitignore").write_text("/.stage*/\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / ".stage9").mkdir()  # an earlier staging's folder is removed
+    tree = script.tree_bytes(repo)
+    assert tree == 700 + len("/.stage*/\n")  # untracked, not ignored files count; .stage* not
+
+    staged = script.stage(["toy"], tmp_path / "data", repo, margin=0, limit=tree + 2048)
+    assert [folder.name for folder in staged] == [".stage1", ".stage2", ".stage3", ".stage4"]
+    assert not (repo / ".stage9").exists()
+    for folder in staged:
+        parts = [path for path in folder.iterdir() if not path.name.endswith(".sh")]
+        assert sum(path.stat().st_size for path in parts) <= 2048
+    assert [(folder / "restore.sh").exists() for folder in staged] == [False] * 3 + [True]
+
+    # on the machine: each call's copy, the last one's restore; the zips come back whole
+    env = dict(os.environ, STAGE_ROOT=str(tmp_path / "stage"), DATA_ROOT=str(tmp_path / "out"))
+    for folder in staged[:-1]:
+        subprocess.run(["bash", str(folder / "copy.sh")], env=env, check=True)
+    done = subprocess.run(["bash", str(staged[-1] / "restore.sh")], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    for name, content in originals.items():
+        assert (tmp_path / "out" / "toy" / name).read_bytes() == content
+
+    # a part lost between calls (the machine went back) fails the checksum, loudly (test.zip
+    # sorts first and fills .stage1 with the first 848 bytes of train.zip)
+    (tmp_path / "stage" / "toy__train.zip.000000000848").unlink()
+    lost = subprocess.run(["bash", str(staged[-1] / "restore.sh")], env=env, capture_output=True)
+    assert lost.returncode != 0 and b"FAILED" in lost.stdout + lost.stderr
+
+    # the wheels ride with the last call; where its folder has no room for them, one more call
+    again = script.stage(
+        ["toy"], tmp_path / "data", repo, margin=0, limit=tree + 2048, last_call_extra=2048 - 10
+    )
+    assert len(again) == 5
+    assert sorted(p.name for p in again[-1].iterdir()) == ["copy.sh", "restore.sh"]
+    assert "cp " not in (again[-1] / "copy.sh").read_text()  # it only joins the parts
+
+
+def test_stage_data_says_what_is_wrong(tmp_path, capsys):
+    script = load_script("stage_data")
+    assert script.main(["nope", "--data-dir", str(tmp_path), "--repo", str(tmp_path)]) == 2
+    assert "no data set 'nope'" in capsys.readouterr().err
