@@ -8,10 +8,10 @@
 # (run folders, logs, timing.txt) into $OUT/runs.tgz, so every call brings back what has finished
 # so far. Checkpoints are left out (a WRN-28-2 checkpoint with its optimizer and weight average
 # nears the 16 MB a returned file may have) unless CHECKPOINTS=1: set it on the last call before
-# the machine's 30 minutes are up, to resume an unfinished run in a later session. Make the next call right away: the machine is given back ~30 s
-# after a call ends, and the runs with it (a 2026-12-04 session lost a started run that way).
-# Give SECONDS ~20 s less than the call's timeout_s. Exit status 0 when the runs are done,
-# 3 when they are still running.
+# the machine's 30 minutes are up, to resume an unfinished run in a later session.
+# Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
+# with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
+# call's timeout_s. Exit status 0 when the runs are done, 3 when they are still running.
 set -uo pipefail
 seconds=${1:?usage: device_follow.sh SECONDS [RUNS_EXPECTED]}
 expected=${2:-1}

@@ -42,11 +42,10 @@ _share_jax_compilations()
 # XLA's flags for quick compilation of the tests' tiny programs: LLVM's lighter optimisation
 # pipeline on the CPU. The programs run for milliseconds; compiling them is what takes the time.
 # On 2 cores the contract and consistency tests' JAX pass took 94 s instead of 123 s (opted
-# out), and the whole JAX pass 313 s (444 s before the shared cache above and these flags). The
-# operations are the same,
-# compiled with fewer optimisations (the last bits of a float may differ). Under TensorFlow it
-# made no difference (measured), so it is set under JAX alone; flags already in $XLA_FLAGS are
-# kept, and a run can opt out with SEMISUP_TESTS_XLA_QUICK=0.
+# out), and the whole JAX pass 313 s (444 s before the shared cache above and these flags).
+# The operations are the same, compiled with fewer optimisations (the last bits of a float may
+# differ). Under TensorFlow it made no difference (measured), so it is set under JAX alone;
+# flags already in $XLA_FLAGS are kept, and a run can opt out with SEMISUP_TESTS_XLA_QUICK=0.
 _QUICK_XLA_FLAGS = (
     "--xla_backend_optimization_level=0",
     "--xla_llvm_disable_expensive_passes=true",
