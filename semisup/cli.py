@@ -259,7 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
         "pseudo-label and Pi-model on WRN-28-2, FER2013 and cifar10-jpeg, 20 minutes a cell "
         "(GPU). See docs/bench.md",
     )
-    bench.add_argument("--config", help="a TOML file with the grid (see docs/bench.md)")
+    bench.add_argument(
+        "--config",
+        help="a TOML file with the grid (see docs/bench.md), or a run folder's config.json",
+    )
     bench.add_argument("--dataset", help="data sets, e.g. fer2013,cifar10-jpeg or a folder")
     bench.add_argument(
         "--strategies",

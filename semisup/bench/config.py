@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import sys
 from dataclasses import asdict, dataclass, field
@@ -173,17 +174,29 @@ class BenchConfig:
     def from_sources(
         cls, preset: str | None = None, config_file=None, overrides: dict | None = None
     ) -> BenchConfig:
-        """Preset, then the TOML file (which may name its own preset), then `overrides`."""
+        """Preset, then the TOML file (which may name its own preset), then `overrides`.
+
+        A `.json` file is read as a run folder's `config.json` (the grid that folder ran, or
+        the union grid `semisup bench merge` wrote): re-running it in that folder runs the
+        cells it does not hold yet."""
         values: dict = {}
         file_values: dict = {}
         if config_file is not None:
             path = Path(config_file)
             if not path.is_file():
                 raise FileNotFoundError(f"Benchmark config {path} does not exist.")
-            try:
-                file_values = tomllib.loads(path.read_text())
-            except tomllib.TOMLDecodeError as error:
-                raise ValueError(f"{path} is not valid TOML: {error}") from None
+            if path.suffix == ".json":  # a run folder's config.json: the grid it ran
+                try:
+                    file_values = json.loads(path.read_text())
+                except ValueError as error:
+                    raise ValueError(f"{path} is not valid JSON: {error}") from None
+                if not isinstance(file_values, dict):
+                    raise ValueError(f"{path} holds no grid (a JSON object of its settings)")
+            else:
+                try:
+                    file_values = tomllib.loads(path.read_text())
+                except tomllib.TOMLDecodeError as error:
+                    raise ValueError(f"{path} is not valid TOML: {error}") from None
             unknown = set(file_values) - set(cls.__dataclass_fields__)
             if unknown:
                 raise ValueError(

@@ -38,8 +38,11 @@ from semisup.bench.runner import RESULTS_FILE, read_results
 
 # Keys of a row that name a file of its run folder, relative to that folder.
 ARTIFACT_KEYS = ("predictions_file", "split_file")
-# Keys of config.json in which the merged runs may differ: their union is the merged grid.
-_CONFIG_UNION_KEY = "seeds"
+# Keys of config.json in which the merged runs may differ: the grid's dimensions, whose union is
+# the merged grid (a grid over the union: its cells that no input ran are what re-running the
+# merged config.json in the merged folder would run)
+_CONFIG_UNION_KEYS = ("datasets", "strategies", "filters", "budgets", "seeds")
+_CONFIG_UNION_KEY = "seeds"  # the one every grid has
 # ...and the encoder (one name, or a list of them: the union, a list where there are several)
 _CONFIG_ENCODER_KEY = "encoder"
 # ...and one that only says where the data were on the machine that ran it.
@@ -140,9 +143,9 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
-    """The grid of the merged folder: the inputs' `config.json` with the union of their seeds
-    and of their encoders, or (None, why not) when one has none or they differ in anything
-    else."""
+    """The grid of the merged folder: the inputs' `config.json` with the union of each of their
+    grid dimensions (data sets, strategies, filters, budgets, seeds) and of their encoders, or
+    (None, why not) when one has none or they differ in anything else."""
     configs = []
     for folder in folders:
         path = folder / "config.json"
@@ -154,10 +157,10 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
             return None, f"{path} is not a grid of semisup bench"
         configs.append(config)
     merged = dict(configs[0])
-    seeds: list = []
+    unions: dict[str, list] = {key: [] for key in _CONFIG_UNION_KEYS if key in merged}
     encoders: list = []
+    ignored = (*_CONFIG_UNION_KEYS, _CONFIG_ENCODER_KEY, *_CONFIG_IGNORED_KEYS)
     for folder, config in zip(folders, configs):
-        ignored = (_CONFIG_UNION_KEY, _CONFIG_ENCODER_KEY, *_CONFIG_IGNORED_KEYS)
         differing = sorted(
             key
             for key in set(config) | set(merged)
@@ -166,17 +169,23 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
         if differing:
             return None, (
                 f"the grids of {folders[0]} and {folder} differ in {', '.join(differing)}, "
-                "not only in their seeds"
+                "not only in their data sets, strategies, filters, budgets, seeds or encoders"
             )
-        seeds += [seed for seed in config[_CONFIG_UNION_KEY] if seed not in seeds]
+        for key, union in unions.items():
+            values = config.get(key)
+            if not isinstance(values, list):
+                return None, f"{folder / 'config.json'} has no list of {key}"
+            union += [value for value in values if value not in union]
         encoder = config.get(_CONFIG_ENCODER_KEY)
         encoders += [
             name
             for name in (encoder if isinstance(encoder, list) else [encoder])
             if name not in encoders
         ]
+    merged.update(unions)  # in the order the inputs first name them
     merged[_CONFIG_UNION_KEY] = sorted(
-        seeds, key=lambda seed: (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed))
+        unions[_CONFIG_UNION_KEY],
+        key=lambda seed: (0, seed, "") if isinstance(seed, int) else (1, 0, str(seed)),
     )
     if _CONFIG_ENCODER_KEY in merged:
         merged[_CONFIG_ENCODER_KEY] = encoders[0] if len(encoders) == 1 else encoders

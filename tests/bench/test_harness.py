@@ -102,6 +102,24 @@ def test_unknown_preset_and_config_file(tmp_path):
         BenchConfig.from_sources(config_file=path)
 
 
+def test_a_run_folders_config_json_is_a_grid_file(tmp_path):
+    # what a run folder records (BenchConfig.to_dict) reads back as the same grid
+    config = BenchConfig.from_sources(preset="demo", overrides={"seeds": [3]}).validate()
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config.to_dict()))
+    assert BenchConfig.from_sources(config_file=path).validate() == config
+    # the command line still overrides it
+    assert BenchConfig.from_sources(config_file=path, overrides={"seeds": [4]}).seeds == [4]
+    for text, message in (
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "holds no grid"),
+        ('{"strategy": ["supervised"]}', "unknown key"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            BenchConfig.from_sources(config_file=path)
+
+
 @pytest.mark.backend  # checkpointing and resuming must work under JAX too
 def test_run_resume_and_force(tmp_path):
     config = tiny_config()

@@ -257,7 +257,7 @@ def test_conflict_with_the_output_folder_advises_a_new_folder(tmp_path):
         merge_runs(out, [second], force=True)
 
 
-def test_grids_that_differ_beyond_their_seeds_and_encoders_get_no_config(tmp_path):
+def test_grids_that_differ_beyond_their_dimensions_and_encoders_get_no_config(tmp_path):
     first = seed_run(tmp_path / "seed0", 0)
     second = seed_run(tmp_path / "seed1", 1)
     config = json.loads((second / "config.json").read_text())
@@ -284,6 +284,23 @@ def test_grids_of_other_encoders_merge_into_a_grid_over_all_of_them(tmp_path):
     (second / "config.json").write_text(json.dumps(config))
     merge_runs(tmp_path / "again", [first, second])
     assert json.loads((tmp_path / "again" / "config.json").read_text())["encoder"] == "conv4"
+
+
+def test_grids_of_other_strategies_and_seeds_merge_into_a_grid_over_their_union(tmp_path):
+    # the usual split of a long grid: some strategies in one session, the rest in the next
+    first = seed_run(tmp_path / "seed0", 0)
+    second = seed_run(tmp_path / "rest", 1)
+    config = json.loads((second / "config.json").read_text())
+    rest = {**config, "strategies": ["self_training", "mean_teacher"], "budgets": ["k:5"]}
+    (second / "config.json").write_text(json.dumps(rest))
+
+    summary = merge_runs(tmp_path / "merged", [first, second])
+
+    assert summary.config_note is None
+    merged = json.loads((tmp_path / "merged" / "config.json").read_text())
+    assert merged["strategies"] == ["supervised", "self_training", "mean_teacher"]
+    assert merged["budgets"] == ["seed", "k:5"] and merged["seeds"] == [0, 1]
+    assert merged["datasets"] == ["fer2013"] and merged["params"] == config["params"]
 
 
 def test_torn_lines_cells_in_progress_and_missing_files_warn(tmp_path):
@@ -381,3 +398,18 @@ def test_two_real_one_seed_runs_merge_into_one_report(tmp_path):
     assert json.loads((tmp_path / "merged" / "config.json").read_text())["seeds"] == [0, 1]
     text = write_report(tmp_path / "merged").read_text()
     assert "2 seeds (0, 1)" in text and "supervised" in text
+
+    # a third run, of another strategy on seed 0 only: the merged grid is their union, and
+    # re-running it in the merged folder runs just the cell no input ran (that strategy, seed 1)
+    other = "supervised[epochs=2]"
+    config = BenchConfig.from_sources(overrides={**grid, "strategies": [other], "seeds": [0]})
+    run(config, tmp_path / "other", verbose=0, report=False)
+    merge_runs(tmp_path / "merged", [tmp_path / "other"], force=True)
+    merged_grid = tmp_path / "merged" / "config.json"
+    assert json.loads(merged_grid.read_text())["strategies"] == ["supervised", other]
+    before = load_rows(tmp_path / "merged")
+    again = BenchConfig.from_sources(config_file=merged_grid)
+    run(again, tmp_path / "merged", verbose=0, report=False)
+    after = load_rows(tmp_path / "merged")
+    assert after[: len(before)] == before
+    assert [(row["strategy"], row["seed"]) for row in after[len(before) :]] == [(other, 1)]
