@@ -108,6 +108,12 @@ def stage(
         if not zips:
             raise FileNotFoundError(f"{folder} holds no .zip file to stage")
         files += [(f"{dataset}/{path.name}", path) for path in zips]
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".stage1/"], cwd=repo).returncode == 0
+    if not ignored:
+        raise ValueError(
+            f"git does not ignore .stage1/ in {repo}: the parts would travel with every call as "
+            "part of the working tree; add the line /.stage*/ to .gitignore or .git/info/exclude"
+        )
     for old in repo.glob(".stage[0-9]*"):
         shutil.rmtree(old)  # an earlier staging's folders would travel too, or mislead
     room = limit - tree_bytes(repo) - margin
@@ -125,6 +131,8 @@ def stage(
         target = repo / f".stage{number}"
         target.mkdir()
         lines = ["set -euo pipefail", _ROOTS, 'mkdir -p "$stage"']
+        if number == 1:  # parts of an earlier staging left on a warm machine would be joined in
+            lines.insert(2, 'rm -rf "$stage"')
         for name, path, offset, length in pieces:
             part = f"{name.replace('/', '__')}.{offset:012d}"
             with open(path, "rb") as source, open(target / part, "wb") as sink:

@@ -394,3 +394,12 @@ def test_stage_data_says_what_is_wrong(tmp_path, capsys):
     script = load_script("stage_data")
     assert script.main(["nope", "--data-dir", str(tmp_path), "--repo", str(tmp_path)]) == 2
     assert "no data set 'nope'" in capsys.readouterr().err
+    (tmp_path / "data" / "toy").mkdir(parents=True)
+    (tmp_path / "data" / "toy" / "train.zip").write_bytes(b"zip")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    arguments = ["toy", "--data-dir", str(tmp_path / "data"), "--repo", str(repo)]
+    assert script.main(arguments) == 2  # the parts would travel as part of the tree
+    assert "git does not ignore .stage1/" in capsys.readouterr().err
+    assert not (repo / ".stage1").exists()
