@@ -18,11 +18,12 @@ machine for the calls after it, so the last call can start the runs.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from semisup.data._cache import sha256_file
 
 MIB = 1 << 20
 # what a call may carry, the working tree included
@@ -47,14 +48,6 @@ def tree_bytes(repo: Path) -> int:
         if name and path.is_file() and not path.is_symlink():
             total += path.stat().st_size
     return total
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(MIB), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def plan(files: list[tuple[str, Path]], room: int) -> list[list[tuple[str, Path, int, int]]]:
@@ -148,7 +141,7 @@ def stage(
         restore += [
             f'mkdir -p "$data/{Path(name).parent}"',
             f'cat "$stage/{flat}".* > "$data/{name}"',
-            f'echo "{sha256(path)}  $data/{name}" | sha256sum -c -',
+            f'echo "{sha256_file(path)}  $data/{name}" | sha256sum -c -',
         ]
     (staged[-1] / "restore.sh").write_text("\n".join(restore) + "\n")
     return staged

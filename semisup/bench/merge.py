@@ -33,15 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from semisup._atomic import atomic_path
+from semisup.bench.config import GRID_KEYS
 from semisup.bench.report import load_rows
 from semisup.bench.runner import RESULTS_FILE, read_results
 
 # Keys of a row that name a file of its run folder, relative to that folder.
 ARTIFACT_KEYS = ("predictions_file", "split_file")
-# Keys of config.json in which the merged runs may differ: the grid's dimensions, whose union is
-# the merged grid (a grid over the union: its cells that no input ran are what re-running the
-# merged config.json in the merged folder would run)
-_CONFIG_UNION_KEYS = ("datasets", "strategies", "filters", "budgets", "seeds")
+# Keys of config.json in which the merged runs may differ: the grid's dimensions (GRID_KEYS),
+# whose union is the merged grid (a grid over the union: its cells that no input ran are what
+# re-running the merged config.json in the merged folder would run)
+_CONFIG_UNION_KEYS = GRID_KEYS
 _CONFIG_UNION_KEY = "seeds"  # the one every grid has
 # ...and the encoder (one name, or a list of them: the union, a list where there are several)
 _CONFIG_ENCODER_KEY = "encoder"
