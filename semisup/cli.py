@@ -191,6 +191,21 @@ def _bench_report(args) -> int:
     return 0
 
 
+def _rename_pair(text: str) -> tuple[str, str]:
+    """`OLD=NEW`, split at the first `=` outside brackets (NEW has its own: `name[a=1]`)."""
+    depth = 0
+    for index, character in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(character, 0)
+        if character == "=" and depth == 0:
+            old, new = text[:index].strip(), text[index + 1 :].strip()
+            if old and new:
+                return old, new
+            break
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is not OLD=NEW, e.g. fixmatch=fixmatch[steps=100000]"
+    )
+
+
 def _bench_merge(args) -> int:
     import shlex
     import warnings
@@ -200,7 +215,9 @@ def _bench_merge(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            summary = merge_runs(args.out_dir, args.run_dirs, force=args.force)
+            summary = merge_runs(
+                args.out_dir, args.run_dirs, force=args.force, rename=dict(args.rename)
+            )
         finally:  # a torn line or a cell in progress explains what follows
             for warning in caught:
                 print(f"semisup: warning: {warning.message}", file=sys.stderr)
@@ -361,6 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="OUT already holds results.jsonl: add the runs to it (nothing is deleted)",
+    )
+    bench_merge.add_argument(
+        "--rename",
+        type=_rename_pair,
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="give the RUN folders' rows of strategy OLD the name NEW, a spec of the same "
+        "strategy stating parameters they recorded, e.g. fixmatch=fixmatch[steps=100000] "
+        "(for grids that ran one strategy name differently); repeatable",
     )
     bench_merge.set_defaults(handler=_bench_merge)
 

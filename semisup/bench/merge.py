@@ -15,6 +15,15 @@ one is right is the user's choice, never a silent one. The same holds for a file
 Nothing is written before every input has been checked, and nothing in the output folder is
 deleted or overwritten, except `config.json` (the grid, rewritten by every run anyway).
 
+Rows of grids that named one strategy alike but ran it differently (FixMatch's 10- and 20-minute
+runs, both `fixmatch`) cannot share a folder under one name. `rename={"fixmatch":
+"fixmatch[steps=100000]"}` (`--rename` on the command line) gives the rows taken from the input
+folders a more specific name of the same strategy: every parameter the new name states must be
+what the row's `params` recorded, so a name never claims what did not run. Such a row gets the
+cell id of its new name, its predictions file moves to that id's file name, and it records
+`renamed_from` (the old strategy name and cell id). Rows already in the output folder are never
+renamed.
+
 Example:
     >>> from semisup.bench.merge import merge_runs
     >>> summary = merge_runs("runs/merged", ["runs/seed0", "runs/seed1"])  # doctest: +SKIP
@@ -33,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from semisup._atomic import atomic_path
-from semisup.bench.config import GRID_KEYS
+from semisup.bench.config import GRID_KEYS, parse_strategy
 from semisup.bench.report import load_rows
-from semisup.bench.runner import RESULTS_FILE, read_results
+from semisup.bench.runner import CELL_KEYS, RESULTS_FILE, cell_id, predictions_file, read_results
 
 # Keys of a row that name a file of its run folder, relative to that folder.
 ARTIFACT_KEYS = ("predictions_file", "split_file")
@@ -61,6 +70,7 @@ class MergeSummary:
         duplicates: rows identical to one already taken (from an earlier input), kept once.
         files_copied: files (predictions, splits) copied into the output folder.
         config_note: why `config.json` was not written, or None when it was.
+        renamed: rows renamed (`rename`), per old strategy name.
     """
 
     out_dir: Path
@@ -69,6 +79,7 @@ class MergeSummary:
     duplicates: int = 0
     files_copied: int = 0
     config_note: str | None = None
+    renamed: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -78,9 +89,12 @@ class MergeSummary:
         """One line: the rows merged from each folder and the duplicates dropped."""
         parts = ", ".join(f"{count} from {folder}" for folder, count in self.rows_from.items())
         before = f" ({self.already_there} already there)" if self.already_there else ""
+        renamed = "".join(
+            f"; {_count(count, 'row')} of {old} renamed" for old, count in self.renamed.items()
+        )
         return (
             f"merged {_count(self.n_rows, 'row')} into {self.out_dir}{before}: {parts}; "
-            f"{_count(self.duplicates, 'identical duplicate')} dropped"
+            f"{_count(self.duplicates, 'identical duplicate')} dropped{renamed}"
         )
 
 
@@ -143,6 +157,70 @@ def _same_file(first: Path, second: Path) -> bool:
     return filecmp.cmp(first, second, shallow=False)
 
 
+def _checked_renames(rename) -> dict[str, tuple[str, dict]]:
+    """`rename` (old strategy name -> new) checked: old -> (new, the parameters the new states)."""
+    checked: dict[str, tuple[str, dict]] = {}
+    for old, new in dict(rename or {}).items():
+        for name in (old, new):
+            if not isinstance(name, str) or not name or "|" in name:
+                raise ValueError(
+                    f"rename {old!r} -> {new!r}: a strategy name must be a non-empty string "
+                    "without '|' (the separator of a cell id)."
+                )
+        old_base, _ = parse_strategy(old)
+        new_base, new_params = parse_strategy(new)
+        if new_base != old_base or not new_params or new == old:
+            raise ValueError(
+                f"rename {old!r} -> {new!r}: the new name must be a spec of the same strategy "
+                f"that states the parameters setting these runs apart, "
+                f"{old_base}[param=value, ...], e.g. {old_base}[steps=100000]; each must be "
+                "what the rows' params recorded."
+            )
+        checked[old] = (new, new_params)
+    return checked
+
+
+def _same_value(recorded, stated) -> bool:
+    numbers = (int, float)
+    if (
+        isinstance(recorded, numbers)
+        and isinstance(stated, numbers)
+        and not isinstance(recorded, bool)
+        and not isinstance(stated, bool)
+    ):
+        return recorded == stated
+    return json.dumps(recorded, sort_keys=True) == json.dumps(stated, sort_keys=True)
+
+
+def _renamed_row(folder: Path, row: dict, old: str, new: str, stated: dict) -> dict:
+    """The row under its new strategy name and cell id, after checking that the parameters the
+    new name states are the ones the row recorded."""
+    recorded = row.get("params") if isinstance(row.get("params"), dict) else {}
+    wrong = [
+        f"{key}={json.dumps(recorded[key]) if key in recorded else '(not recorded)'}"
+        for key, value in stated.items()
+        if key not in recorded or not _same_value(recorded[key], value)
+    ]
+    if wrong:
+        raise ValueError(
+            f"{folder / RESULTS_FILE}: cell {row['cell_id']!r} cannot be named {new!r}: its "
+            f"params record {', '.join(wrong)}. A new name states only what ran. Nothing was "
+            "written."
+        )
+    missing = [key for key in CELL_KEYS if key not in row]
+    if missing:
+        raise ValueError(
+            f"{folder / RESULTS_FILE}: cell {row['cell_id']!r} lacks {', '.join(missing)}, so "
+            "it cannot get a new cell id. Nothing was written."
+        )
+    renamed = dict(row, strategy=new)
+    renamed["cell_id"] = cell_id(renamed)
+    renamed["renamed_from"] = {"strategy": old, "cell_id": row["cell_id"]}
+    if row.get("predictions_file"):
+        renamed["predictions_file"] = predictions_file(renamed["cell_id"])
+    return renamed
+
+
 def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
     """The grid of the merged folder: the inputs' `config.json` with the union of each of their
     grid dimensions (data sets, strategies, filters, budgets, seeds) and of their encoders, or
@@ -193,7 +271,7 @@ def _merged_config(folders: list[Path]) -> tuple[dict | None, str | None]:
     return merged, None
 
 
-def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
+def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSummary:
     """Merge the run folders `run_dirs` of one grid into the run folder `out_dir`.
 
     Args:
@@ -204,6 +282,11 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
         force: `out_dir` may already be a run folder (an earlier merge, or one of the runs):
             its rows count as a first input and the new ones are appended; nothing there is
             deleted or overwritten.
+        rename: {old strategy name: new name} for the rows taken from `run_dirs`, e.g.
+            `{"fixmatch": "fixmatch[steps=100000]"}`: the new name is a spec of the same
+            strategy whose every parameter must be what the row's `params` recorded. A renamed
+            row gets its new name's cell id and predictions file name and records
+            `renamed_from`; no `config.json` is written then (the rows are not one grid's).
 
     Returns:
         A `MergeSummary` (`summary.line()` is the one-line account).
@@ -212,8 +295,9 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
         FileNotFoundError, NotADirectoryError: an input is not a run folder (no results.jsonl).
         FileExistsError: `out_dir` holds a results.jsonl and `force` is False.
         ValueError: a cell (or a file its row names) differs between two inputs, naming both;
-            or a results file is damaged (as `semisup.bench.report.load_rows`). Nothing is
-            written then.
+            a rename is not a spec of the same strategy, states a parameter a row did not
+            record, or matches no row of `run_dirs`; or a results file is damaged (as
+            `semisup.bench.report.load_rows`). Nothing is written then.
 
     Warns:
         UserWarning: an input has a cell in progress (`checkpoints/`, left out), or a row names
@@ -222,6 +306,7 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
     """
     out_dir = Path(out_dir)
     folders = [Path(folder) for folder in run_dirs]
+    renames = _checked_renames(rename)
     if not folders:
         raise ValueError("Nothing to merge: name at least one run folder.")
     for folder in folders:
@@ -246,6 +331,9 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
     # ---- check everything before writing anything
     kept: dict[str, tuple[dict, str, Path]] = {}  # cell_id -> (row, canonical JSON, folder)
     holders: dict[str, list[Path]] = {}  # cell_id -> folders holding that very row
+    # (cell_id of a renamed row, input folder) -> the predictions file it had there
+    sources: dict[tuple[str, Path], str] = {}
+    input_strategies: set[str] = set()
     summary = MergeSummary(out_dir)
     for folder in folders:
         for transient in ("checkpoints", "claims"):
@@ -259,6 +347,15 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
                 break
         taken = 0
         for row in load_rows(folder):
+            if folder.resolve() != out_key:
+                input_strategies.add(str(row.get("strategy")))
+                if row.get("strategy") in renames:
+                    old = row["strategy"]
+                    source = _artifact_path(folder, row, "predictions_file")
+                    row = _renamed_row(folder, row, old, *renames[old])
+                    if source is not None:
+                        sources[row["cell_id"], folder] = source
+                    summary.renamed[old] = summary.renamed.get(old, 0) + 1
             cell = str(row["cell_id"])
             canonical = json.dumps(row, sort_keys=True)
             if cell in kept:
@@ -282,22 +379,37 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
         else:
             summary.rows_from[str(folder)] = taken
 
+    unmatched = [old for old in renames if old not in summary.renamed]
+    if unmatched:
+        raise ValueError(
+            f"rename: no row of {', '.join(str(f) for f in folders if f.resolve() != out_key)} "
+            f"has the strategy {', '.join(map(repr, unmatched))}; theirs are "
+            f"{', '.join(sorted(input_strategies))}. Nothing was written."
+        )
+
     copies: dict[str, tuple[Path, Path]] = {}  # relative path -> (file to copy, its folder)
     for cell, (row, _, _) in kept.items():
         for key in ARTIFACT_KEYS:
             name = _artifact_path(holders[cell][0], row, key)  # the same row in every holder
             if name is None:
                 continue
-            present = [folder for folder in holders[cell] if (folder / name).is_file()]
+            # a renamed row's predictions are copied from the file they were written to
+            source_of = {
+                folder: sources.get((cell, folder), name) if key == "predictions_file" else name
+                for folder in holders[cell]
+            }
+            present = [folder for folder in holders[cell] if (folder / source_of[folder]).is_file()]
             if not present:
                 warnings.warn(
-                    f"{holders[cell][0]}: cell {cell!r} names {name}, which is missing there; "
-                    "the merged folder lacks it too (the report leaves out what needs it).",
+                    f"{holders[cell][0]}: cell {cell!r} names {source_of[holders[cell][0]]}, "
+                    "which is missing there; the merged folder lacks it too (the report leaves "
+                    "out what needs it).",
                     stacklevel=2,
                 )
             for folder in present:
-                source, source_folder = copies.setdefault(name, (folder / name, folder))
-                if source_folder != folder and not _same_file(source, folder / name):
+                path = folder / source_of[folder]
+                source, source_folder = copies.setdefault(name, (path, folder))
+                if source_folder != folder and not _same_file(source, path):
                     raise _conflict(name, source_folder, folder, out_dir)
     for name, (source, folder) in list(copies.items()):
         target = out_dir / name
@@ -307,7 +419,13 @@ def merge_runs(out_dir, run_dirs, force: bool = False) -> MergeSummary:
             if not target.is_file() or not _same_file(source, target):
                 raise _conflict(name, out_dir, folder, out_dir)
             del copies[name]
-    config, summary.config_note = _merged_config(folders)
+    if summary.renamed:
+        config, summary.config_note = (
+            None,
+            ("strategies were renamed (--rename): the merged rows are not the cells of one grid"),
+        )
+    else:
+        config, summary.config_note = _merged_config(folders)
 
     # ---- write: the files first, so a row never names a file that is not there yet
     out_dir.mkdir(parents=True, exist_ok=True)

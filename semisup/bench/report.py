@@ -1523,6 +1523,23 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
     else:
         lines += ["Package versions: not recorded in the rows.", ""]
 
+    renamed = sorted(
+        (row for row in rows if isinstance(row.get("renamed_from"), dict)),
+        key=lambda row: str(row["cell_id"]),
+    )
+    if renamed:
+        lines += [
+            "Renamed when merged (`semisup bench merge --rename`): these cells ran under the "
+            "name on the right; the parameters their new name states are the ones they "
+            "recorded.",
+            "",
+        ]
+        lines += _table(
+            ["cell", "ran as"],
+            ([f"`{row['cell_id']}`", f"`{row['renamed_from'].get('cell_id')}`"] for row in renamed),
+        )
+        lines.append("")
+
     lines += ["### Cells", ""]
     body = []
     for row in sorted(rows, key=lambda row: str(row["cell_id"])):

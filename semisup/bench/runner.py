@@ -483,10 +483,15 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     return row
 
 
+def predictions_file(cell_id: str) -> str:
+    """Where a run folder keeps a cell's predictions: `predictions/<16 hex digits of the SHA-1 of
+    its cell_id>.npz`, relative to the folder."""
+    return f"predictions/{hashlib.sha1(cell_id.encode()).hexdigest()[:16]}.npz"
+
+
 def _save_predictions(run_dir: Path, cell: dict, probabilities: dict, dataset) -> str:
     """Write `predictions/<cell>.npz`: per split `proba_<split>` (float16) and `y_<split>`."""
-    name = hashlib.sha1(cell["cell_id"].encode()).hexdigest()[:16]
-    path = run_dir / "predictions" / f"{name}.npz"
+    path = run_dir / predictions_file(cell["cell_id"])
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"cell_id": np.array(cell["cell_id"])}
     for split_name, proba in probabilities.items():

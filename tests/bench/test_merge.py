@@ -12,6 +12,7 @@ import pytest
 
 from semisup.bench.merge import merge_runs
 from semisup.bench.report import ResultsFileWarning, load_rows, write_report
+from semisup.bench.runner import predictions_file
 from semisup.cli import build_parser, main
 
 CLASS_NAMES = ["angry", "happy", "sad"]
@@ -366,6 +367,118 @@ def test_command_line_errors_are_one_line(tmp_path, capsys):
     assert main(["bench", "merge", str(tmp_path / "out"), str(run)]) == 1
     assert "--force" in capsys.readouterr().err
     assert main(["bench", "merge", "--force", str(tmp_path / "out"), str(run)]) == 0
+
+
+# ------------------------------------------------------------------------------------------
+# renaming: grids that ran one strategy name differently
+
+
+def two_lengths_of_one_strategy(tmp_path):
+    """Two grids naming `self_training` alike but run differently (epochs 2 and 5), with the
+    runner's predictions file names, so their cells and files clash."""
+    runs = []
+    for name, epochs, accuracy in (("short", 2, 0.45), ("long", 5, 0.52)):
+        rows = [make_row("self_training", 0, accuracy)]
+        if name == "short":
+            rows.insert(0, make_row("supervised", 0, 0.40))
+        for row in rows:
+            row["params"] = {"epochs": epochs, "confidence_threshold": 0.9}
+            row["predictions_file"] = predictions_file(row["cell_id"])
+        runs.append(make_run(tmp_path / name, rows))
+    return runs
+
+
+def test_rename_gives_a_differently_run_strategy_its_own_cells(tmp_path):
+    short, long = two_lengths_of_one_strategy(tmp_path)
+    before = files_of(long)
+    out = tmp_path / "merged"
+    merge_runs(out, [short])
+    with pytest.raises(ValueError, match="cell 'fer2013|self_training|none|seed|0|conv4'"):
+        merge_runs(out, [long], force=True)  # one name, two runs: the merge will not choose
+
+    summary = merge_runs(
+        out, [long], force=True, rename={"self_training": "self_training[epochs=5]"}
+    )
+
+    assert summary.renamed == {"self_training": 1} and summary.rows_from == {str(long): 1}
+    assert summary.line().endswith("0 identical duplicates dropped; 1 row of self_training renamed")
+    assert summary.config_note.startswith("strategies were renamed")
+    rows = {row["strategy"]: row for row in load_rows(out)}
+    assert sorted(rows) == ["self_training", "self_training[epochs=5]", "supervised"]
+    renamed, kept = rows["self_training[epochs=5]"], rows["self_training"]
+    assert renamed["cell_id"] == "fer2013|self_training[epochs=5]|none|seed|0|conv4"
+    assert renamed["renamed_from"] == {
+        "strategy": "self_training",
+        "cell_id": "fer2013|self_training|none|seed|0|conv4",
+    }
+    assert renamed["metrics"]["accuracy"] == 0.52 and kept["metrics"]["accuracy"] == 0.45
+    assert "renamed_from" not in kept  # rows already in OUT keep their names
+    # the renamed row's predictions moved to its new cell id's file, bytes unchanged
+    assert renamed["predictions_file"] == predictions_file(renamed["cell_id"])
+    assert (out / renamed["predictions_file"]).read_bytes() == before[
+        predictions_file("fer2013|self_training|none|seed|0|conv4")
+    ]
+    assert (out / kept["predictions_file"]).read_bytes() == files_of(short)[
+        kept["predictions_file"]
+    ]
+    assert files_of(long) == before  # the input is only read
+
+    again = merge_runs(out, [long], force=True, rename={"self_training": "self_training[epochs=5]"})
+    assert again.duplicates == 1 and again.rows_from == {str(long): 0}  # the same merge: no-op
+    text = write_report(out).read_text()
+    assert "self_training[epochs=5]" in text and "Renamed when merged" in text
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        (
+            "self_training[epochs=4]",
+            r"cannot be named 'self_training\[epochs=4\]': its params record epochs=5",
+        ),
+        ("self_training[rounds=2]", r"record rounds=\(not recorded\)"),
+        ("supervised[epochs=5]", "must be a spec of the same strategy"),
+        ("self_training", "must be a spec of the same strategy"),
+        ("self_training[epochs=5]|x", "without '|'"),
+    ],
+)
+def test_rename_refuses_a_name_that_states_what_did_not_run(tmp_path, new, message):
+    _, long = two_lengths_of_one_strategy(tmp_path)
+    out = tmp_path / "merged"
+    with pytest.raises(ValueError, match=message):
+        merge_runs(out, [long], rename={"self_training": new})
+    assert not out.exists()  # nothing written
+
+
+def test_rename_of_a_strategy_no_input_ran_is_an_error_naming_theirs(tmp_path):
+    _, long = two_lengths_of_one_strategy(tmp_path)
+    with pytest.raises(
+        ValueError, match="has the strategy 'mean_teacher'; theirs are self_training"
+    ):
+        merge_runs(tmp_path / "out", [long], rename={"mean_teacher": "mean_teacher[steps=9]"})
+
+
+def test_command_line_rename(tmp_path, capsys):
+    short, long = two_lengths_of_one_strategy(tmp_path)
+    out = tmp_path / "merged"
+    new = "self_training[epochs=5, confidence_threshold=0.9]"
+    args = build_parser().parse_args(
+        ["bench-merge", str(out), str(long), "--rename", f"self_training={new}"]
+    )
+    assert args.rename == [("self_training", new)]
+    assert main(["bench", "merge", str(out), str(short)]) == 0
+    assert (
+        main(["bench", "merge", "--force", str(out), str(long), "--rename", f"self_training={new}"])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "1 row of self_training renamed" in printed
+    assert "config.json not written: strategies were renamed" in printed
+    assert {row["strategy"] for row in load_rows(out)} == {"supervised", "self_training", new}
+    for bad in ("self_training", "=x", "self_training="):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["bench-merge", str(out), str(long), "--rename", bad])
+    assert "is not OLD=NEW" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------

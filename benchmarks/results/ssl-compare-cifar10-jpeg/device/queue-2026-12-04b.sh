@@ -16,4 +16,6 @@ SEMISUP_COMMIT=fdf9e6b SEMISUP_FOREGROUND=1 bash benchmarks/device_grid.sh ssl-c
 #   semisup bench merge --force results/fixmatch-wrn28_2-20min-cifar10-jpeg ssl-fixmatch-cifar10-jpeg-seed2
 #   semisup bench merge --force results/ssl-compare-cifar10-jpeg ssl-compare-cifar10-jpeg-seed1-sup ssl-compare-cifar10-jpeg-seed2-sup-pl
 #   semisup bench report results/fixmatch-wrn28_2-20min-cifar10-jpeg
+#   semisup bench merge --force results/ssl-compare-cifar10-jpeg results/fixmatch-wrn28_2-20min-cifar10-jpeg \
+#       --rename 'fixmatch=fixmatch[steps=100000]'       # at the commit after fdf9e6b, which added --rename
 #   semisup bench report results/ssl-compare-cifar10-jpeg
