@@ -146,7 +146,7 @@ def _bench(args) -> int:
     _import_keras_quietly()
 
     from semisup._specs import parse_value, split_specs
-    from semisup.bench import BenchConfig, run
+    from semisup.bench import BenchConfig, plan, run
 
     overrides = {
         "datasets": _split_list(args.dataset),
@@ -173,6 +173,9 @@ def _bench(args) -> int:
     preset = args.preset if args.preset or args.config else "demo"
     config = BenchConfig.from_sources(preset=preset, config_file=args.config, overrides=overrides)
     run_dir = args.run_dir or f"runs/{config.preset or 'custom'}"
+    if args.dry_run:
+        print("\n".join(plan(config, run_dir, force=args.force).lines()))
+        return 0
     run(
         config,
         run_dir,
@@ -353,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes sharing the device (a big GPU runs several small cells at once)",
     )
     bench.add_argument("--no-report", action="store_true", help="skip the report at the end")
+    bench.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the cells a run would train (skipping those finished in the run folder) and "
+        "each strategy's parameters, after the checks a run makes first; train and write nothing",
+    )
     bench.add_argument(
         "-v", "--verbose", action="count", default=0, help="a progress bar per training phase"
     )

@@ -7,6 +7,6 @@ Example:
 """
 
 from semisup.bench.config import PRESETS, BenchConfig
-from semisup.bench.runner import expand_grid, read_results, run
+from semisup.bench.runner import GridPlan, expand_grid, plan, read_results, run
 
-__all__ = ["PRESETS", "BenchConfig", "expand_grid", "read_results", "run"]
+__all__ = ["PRESETS", "BenchConfig", "GridPlan", "expand_grid", "plan", "read_results", "run"]

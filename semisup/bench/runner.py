@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 import warnings
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -541,6 +542,81 @@ def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: 
                 f"{row['fit_seconds']:.1f} s, {row['images_per_second'] or 0:,.0f} images/s"
             )
     return rows
+
+
+@dataclass
+class GridPlan:
+    """What `run(config, run_dir)` would do, from `plan`: nothing trained, nothing written.
+
+    Attributes:
+        config: the grid.
+        run_dir: the run folder.
+        cells: every cell of the grid, in run order (`expand_grid`).
+        finished: ids of the cells already in `run_dir`'s results, which a run skips (none
+            with `force`).
+        params: per strategy spec, the parameters the grid gives it (preset, grid file,
+            `--set`, the spec's own); the strategy's defaults fill the rest.
+    """
+
+    config: BenchConfig
+    run_dir: Path
+    cells: list[dict]
+    finished: set[str]
+    params: dict[str, dict]
+
+    @property
+    def pending(self) -> list[dict]:
+        """The cells a run would train, in order."""
+        return [cell for cell in self.cells if cell["cell_id"] not in self.finished]
+
+    def lines(self) -> list[str]:
+        """The plan as text: the counts, the cells to run, each strategy's parameters."""
+        results = self.run_dir / RESULTS_FILE
+        done = len(self.cells) - len(self.pending)
+        lines = [
+            f"dry run: {len(self.cells)} cells, {done} already finished in {results} "
+            f"(skipped), {len(self.pending)} to run; nothing is trained or written",
+        ]
+        lines += [f"  to run: {cell['cell_id']}" for cell in self.pending]
+        lines.append("parameters the grid gives each strategy (the rest are its defaults):")
+        for name, params in self.params.items():
+            shown = ", ".join(f"{key}={json.dumps(value)}" for key, value in params.items())
+            lines.append(f"  {name}: {shown or '(none)'}")
+        limit, every = self.config.time_limit_s, self.config.monitor_every
+        lines.append(
+            f"each cell: time limit {'none' if limit is None else f'{limit:g} s'}, "
+            + (f"test accuracy every {every} epoch(s), " if every else "test accuracy at the end, ")
+            + f"data from {self.config.data_dir or 'the default data folder'}"
+        )
+        return lines
+
+
+def plan(config: BenchConfig, run_dir, force: bool = False) -> GridPlan:
+    """What `run(config, run_dir, force=force)` would train, without training or writing.
+
+    Checks what a run checks before its first cell (the grid, and that no finished cell of
+    `run_dir` ran with other settings than this grid gives it), so a grid can be checked
+    before it takes a GPU session. The data sets are not loaded.
+
+    Raises:
+        ValueError: as `run` would (an invalid grid; a finished cell with other settings).
+
+    Example:
+        >>> from semisup.bench import BenchConfig
+        >>> grid = plan(BenchConfig.from_sources(preset="demo"), "runs/nowhere")
+        >>> len(grid.cells), len(grid.pending), grid.params["self_training"]["rounds"]
+        (9, 9, 1)
+    """
+    config.validate()
+    run_dir = Path(run_dir)
+    results = run_dir / RESULTS_FILE
+    rows = [] if force else read_results(results, repair=False)
+    cells = expand_grid(config)
+    _check_finished_settings(config, cells, rows, results)
+    params = {
+        strategy: _json_ready(config.strategy_params(strategy)) for strategy in config.strategies
+    }
+    return GridPlan(config, run_dir, cells, {str(row["cell_id"]) for row in rows}, params)
 
 
 def run(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from semisup.bench import BenchConfig, expand_grid, read_results, run
+from semisup.bench import BenchConfig, expand_grid, plan, read_results, run
 from semisup.bench.runner import append_row
 
 TINY = {
@@ -184,6 +184,59 @@ def test_a_finished_cell_with_other_parameters_is_not_skipped_silently(tmp_path)
     same = tiny_config(strategies=["supervised"], filters=["none"], params={"epochs": 3})
     assert run(same, tmp_path, verbose=0, report=False)[0]["params"] == stored
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_dry_run_lists_the_cells_to_run_and_writes_nothing(tmp_path):
+    config = tiny_config()
+    run_dir = tmp_path / "run"
+    grid = plan(config, run_dir)
+    assert not run_dir.exists()  # nothing written
+    assert [cell["cell_id"] for cell in grid.pending] == [
+        cell["cell_id"] for cell in expand_grid(config)
+    ]
+    assert grid.params == {
+        "supervised": {"epochs": 2, "batch_size": 32},
+        "self_training": {"epochs": 2, "batch_size": 32, "rounds": 1},
+    }
+    lines = grid.lines()
+    assert lines[0] == (
+        f"dry run: 3 cells, 0 already finished in {run_dir / 'results.jsonl'} (skipped), "
+        "3 to run; nothing is trained or written"
+    )
+    assert "  to run: digits|self_training|deep_svdd:0.3|k:5|0|conv4" in lines
+    assert "  self_training: epochs=2, batch_size=32, rounds=1" in lines
+
+    # a finished cell is skipped, unless forced; one finished with other settings is an error
+    run_dir.mkdir()
+    first = grid.cells[0]
+    stored = {"epochs": 2, "batch_size": 32}
+    append_row(run_dir / "results.jsonl", {"cell_id": first["cell_id"], "params": stored})
+    before = (run_dir / "results.jsonl").read_bytes()
+    grid = plan(config, run_dir)
+    assert grid.finished == {first["cell_id"]} and len(grid.pending) == 2
+    assert grid.lines()[0].startswith("dry run: 3 cells, 1 already finished")
+    assert len(plan(config, run_dir, force=True).pending) == 3
+    with pytest.raises(ValueError, match="epochs=2 there, 4 now"):
+        plan(tiny_config(params={"epochs": 4}), run_dir)
+    assert sorted(path.name for path in run_dir.iterdir()) == ["results.jsonl"]
+    assert (run_dir / "results.jsonl").read_bytes() == before
+
+
+def test_a_dry_run_from_the_command_line(tmp_path, capsys):
+    from semisup.cli import main
+
+    code = main(
+        ["bench", "--dataset", "digits", "--strategies", "supervised,mean_teacher[steps=40]",
+         "--filters", "none", "--budgets", "k:5", "--seeds", "0,1", "--set", "epochs=2",
+         "--run-dir", str(tmp_path / "run"), "--dry-run"]
+    )  # fmt: skip
+    assert code == 0 and not (tmp_path / "run").exists()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("dry run: 4 cells, 0 already finished")
+    assert "  to run: digits|mean_teacher[steps=40]|none|k:5|1|conv4" in out
+    assert (
+        "  mean_teacher[steps=40]: epochs=2, batch_size=64, steps=40" in out
+    )  # the demo preset's batch
 
 
 def test_test_time_augmentation_adds_an_evaluation_and_keeps_the_plain_one(tmp_path):
