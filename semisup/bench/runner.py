@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -556,6 +556,9 @@ class GridPlan:
             with `force`).
         params: per strategy spec, the parameters the grid gives it (preset, grid file,
             `--set`, the spec's own); the strategy's defaults fill the rest.
+        estimates: per pending cell id, the mean `fit_seconds` of the finished cells (other
+            seeds or filters) of its strategy, data set, budget and encoder, where there are
+            any: what that cell will take on the machine those ran on.
     """
 
     config: BenchConfig
@@ -563,6 +566,7 @@ class GridPlan:
     cells: list[dict]
     finished: set[str]
     params: dict[str, dict]
+    estimates: dict[str, float] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[dict]:
@@ -578,6 +582,13 @@ class GridPlan:
             f"(skipped), {len(self.pending)} to run; nothing is trained or written",
         ]
         lines += [f"  to run: {cell['cell_id']}" for cell in self.pending]
+        if self.estimates:
+            total = sum(self.estimates.values())
+            lines.append(
+                f"estimated from the finished cells of the same strategy, data set, budget and "
+                f"encoder: {len(self.estimates)} of the {len(self.pending)} cells, "
+                f"~{total:,.0f} s of fit time one after another"
+            )
         lines.append("parameters the grid gives each strategy (the rest are its defaults):")
         for name, params in self.params.items():
             shown = ", ".join(f"{key}={json.dumps(value)}" for key, value in params.items())
@@ -616,7 +627,23 @@ def plan(config: BenchConfig, run_dir, force: bool = False) -> GridPlan:
     params = {
         strategy: _json_ready(config.strategy_params(strategy)) for strategy in config.strategies
     }
-    return GridPlan(config, run_dir, cells, {str(row["cell_id"]) for row in rows}, params)
+    finished = {str(row["cell_id"]) for row in rows}
+    times: dict[tuple, list[float]] = {}
+    for row in rows:
+        if isinstance(row.get("fit_seconds"), (int, float)):
+            key = tuple(str(row.get(name)) for name in _ESTIMATE_KEYS)
+            times.setdefault(key, []).append(float(row["fit_seconds"]))
+    estimates = {}
+    for cell in cells:
+        same = times.get(tuple(str(cell.get(name)) for name in _ESTIMATE_KEYS))
+        if cell["cell_id"] not in finished and same:
+            estimates[cell["cell_id"]] = sum(same) / len(same)
+    return GridPlan(config, run_dir, cells, finished, params, estimates)
+
+
+# What makes a finished cell's fit time an estimate of a pending one's: all but the seed and
+# the filter.
+_ESTIMATE_KEYS = ("dataset", "strategy", "budget", "encoder")
 
 
 def run(

@@ -221,6 +221,24 @@ def test_a_dry_run_lists_the_cells_to_run_and_writes_nothing(tmp_path):
     assert sorted(path.name for path in run_dir.iterdir()) == ["results.jsonl"]
     assert (run_dir / "results.jsonl").read_bytes() == before
 
+    # a finished cell's fit time estimates the pending cells of its strategy, data set, budget
+    # and encoder (another filter or seed)
+    second = grid.cells[1]
+    assert second["strategy"] == "self_training" and second["filter"] == "none"
+    append_row(
+        run_dir / "results.jsonl",
+        {**{key: second[key] for key in ("cell_id", "dataset", "strategy", "filter", "budget")},
+         "seed": 0, "encoder": second["encoder"], "params": {**stored, "rounds": 1},
+         "fit_seconds": 7.5},
+    )  # fmt: skip
+    grid = plan(config, run_dir)
+    (third,) = grid.pending
+    assert third["filter"] == "deep_svdd:0.3" and grid.estimates == {third["cell_id"]: 7.5}
+    assert grid.lines()[2] == (
+        "estimated from the finished cells of the same strategy, data set, budget and encoder: "
+        "1 of the 1 cells, ~8 s of fit time one after another"
+    )
+
 
 def test_a_dry_run_from_the_command_line(tmp_path, capsys):
     from semisup.cli import main
