@@ -215,6 +215,13 @@ def _bench_merge(args) -> int:
 
     from semisup.bench.merge import merge_runs
 
+    olds = [old for old, _ in args.rename]
+    repeated = sorted({old for old in olds if olds.count(old) > 1})
+    if repeated:
+        raise ValueError(
+            f"--rename names {', '.join(map(repr, repeated))} more than once; give each old "
+            "name one new name."
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

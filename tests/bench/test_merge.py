@@ -479,6 +479,15 @@ def test_command_line_rename(tmp_path, capsys):
         with pytest.raises(SystemExit):
             build_parser().parse_args(["bench-merge", str(out), str(long), "--rename", bad])
     assert "is not OLD=NEW" in capsys.readouterr().err
+    twice = [
+        "--rename",
+        f"self_training={new}",
+        "--rename",
+        "self_training=self_training[epochs=5]",
+    ]
+    assert main(["bench", "merge", str(tmp_path / "other"), str(long), *twice]) == 1
+    assert "--rename names 'self_training' more than once" in capsys.readouterr().err
+    assert not (tmp_path / "other").exists()
 
 
 # ------------------------------------------------------------------------------------------
