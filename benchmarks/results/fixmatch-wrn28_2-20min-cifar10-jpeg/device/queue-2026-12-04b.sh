@@ -7,13 +7,8 @@ bash .stage3/restore.sh && SEMISUP_COMMIT=fdf9e6b SEED=2 DATASETS=cifar10-jpeg \
   bash benchmarks/device_ssl_targets.sh && bash benchmarks/device_follow.sh 560 1
 #   call 4 (FixMatch seed 2 finished at 1,100 s of its grid):
 bash benchmarks/device_follow.sh 580 1
-#   calls 5 and 6, with the device time that was left (results/ssl-compare-cifar10-jpeg):
-SEMISUP_COMMIT=fdf9e6b SEMISUP_FOREGROUND=1 bash benchmarks/device_grid.sh ssl-compare-cifar10-jpeg-seed1-sup \
-  --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds 1 --strategies supervised
-SEMISUP_COMMIT=fdf9e6b SEMISUP_FOREGROUND=1 bash benchmarks/device_grid.sh ssl-compare-cifar10-jpeg-seed2-sup-pl \
-  --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds 2 --strategies supervised,pseudo_label
+#   calls 5 and 6, with the device time that was left: the supervised fit (seeds 1, 2) and
+#   pseudo-label (seed 2) of ../../ssl-compare-cifar10-jpeg/device/queue-2026-12-04b.sh
 # then, here:
 #   semisup bench merge --force results/fixmatch-wrn28_2-20min-cifar10-jpeg ssl-fixmatch-cifar10-jpeg-seed2
-#   semisup bench merge --force results/ssl-compare-cifar10-jpeg ssl-compare-cifar10-jpeg-seed1-sup ssl-compare-cifar10-jpeg-seed2-sup-pl
 #   semisup bench report results/fixmatch-wrn28_2-20min-cifar10-jpeg
-#   semisup bench report results/ssl-compare-cifar10-jpeg

@@ -1,21 +1,13 @@
-# The device calls of the second 2026-12-04 session, one H200 (commit fdf9e6b), one right after
-# another. Staging first: python benchmarks/stage_data.py cifar10-jpeg --data-dir ../shared/data --with .whl
-#   call 1, carry .stage1:          bash .stage1/copy.sh
-#   call 2, carry .stage2:          bash .stage2/copy.sh
-#   call 3, carry .stage3 and .whl, timeout 600 s:
-bash .stage3/restore.sh && SEMISUP_COMMIT=fdf9e6b SEED=2 DATASETS=cifar10-jpeg \
-  bash benchmarks/device_ssl_targets.sh && bash benchmarks/device_follow.sh 560 1
-#   call 4 (FixMatch seed 2 finished at 1,100 s of its grid):
-bash benchmarks/device_follow.sh 580 1
-#   calls 5 and 6, with the device time that was left (results/ssl-compare-cifar10-jpeg):
+# The calls of the second 2026-12-04 session that ran this folder's cells, one H200, commit
+# fdf9e6b, with the device time left after FixMatch's 20-minute seed 2 (the session's staging
+# and first calls: ../../fixmatch-wrn28_2-20min-cifar10-jpeg/device/queue-2026-12-04b.sh).
 SEMISUP_COMMIT=fdf9e6b SEMISUP_FOREGROUND=1 bash benchmarks/device_grid.sh ssl-compare-cifar10-jpeg-seed1-sup \
   --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds 1 --strategies supervised
 SEMISUP_COMMIT=fdf9e6b SEMISUP_FOREGROUND=1 bash benchmarks/device_grid.sh ssl-compare-cifar10-jpeg-seed2-sup-pl \
   --config benchmarks/configs/ssl_compare_cifar10-jpeg.toml --seeds 2 --strategies supervised,pseudo_label
-# then, here:
-#   semisup bench merge --force results/fixmatch-wrn28_2-20min-cifar10-jpeg ssl-fixmatch-cifar10-jpeg-seed2
+# (each call ended with `bash benchmarks/device_follow.sh 5 9`, which packs /root/runs into $OUT)
+# then, here, with the 20-minute FixMatch rows (--rename came with the commit after fdf9e6b):
 #   semisup bench merge --force results/ssl-compare-cifar10-jpeg ssl-compare-cifar10-jpeg-seed1-sup ssl-compare-cifar10-jpeg-seed2-sup-pl
-#   semisup bench report results/fixmatch-wrn28_2-20min-cifar10-jpeg
 #   semisup bench merge --force results/ssl-compare-cifar10-jpeg results/fixmatch-wrn28_2-20min-cifar10-jpeg \
-#       --rename 'fixmatch=fixmatch[steps=100000]'       # at the commit after fdf9e6b, which added --rename
+#       --rename 'fixmatch=fixmatch[steps=100000]'
 #   semisup bench report results/ssl-compare-cifar10-jpeg
