@@ -687,14 +687,13 @@ def run(
     with atomic_path(run_dir / "config.json") as temporary:
         temporary.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
-    rows = read_results(results)
-    finished = {row["cell_id"] for row in rows}
-    cells = expand_grid(config)
-    _check_finished_settings(config, cells, rows, results)
-    pending = [cell for cell in cells if cell["cell_id"] not in finished]
+    rows = read_results(results)  # sets a torn last line aside before the plan reads the rows
+    grid = plan(config, run_dir)  # what --dry-run prints is what runs
+    pending = grid.pending
     if verbose:
         print(
-            f"{len(cells)} cells, {len(cells) - len(pending)} already finished in {results}",
+            f"{len(grid.cells)} cells, {len(grid.cells) - len(pending)} already finished in "
+            f"{results}",
             flush=True,
         )
     # claims of an earlier, killed run would block their cells
