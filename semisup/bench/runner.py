@@ -764,7 +764,10 @@ def _run_workers(run_dir: Path, jobs: int, verbose: int) -> None:
     # one process must not take most of the GPU's memory up front (JAX's default)
     environment.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    command = [sys.executable, "-m", "semisup.bench.runner", str(run_dir), str(verbose)]
+    # a module of its own, which the package does not import: `-m semisup.bench.runner` would
+    # load this module twice (once as semisup.bench.runner through the package, once as
+    # __main__), which runpy warns of in every worker
+    command = [sys.executable, "-m", "semisup.bench._worker", str(run_dir), str(verbose)]
     workers = [subprocess.Popen([*command, str(index)], env=environment) for index in range(jobs)]
     failed = [index for index, worker in enumerate(workers) if worker.wait() != 0]
     if failed:
@@ -774,17 +777,14 @@ def _run_workers(run_dir: Path, jobs: int, verbose: int) -> None:
         )
 
 
-def _worker_main(arguments: list[str]) -> int:
-    """A worker of `run(jobs=N)`: take unclaimed, unfinished cells until none is left."""
+def worker_main(arguments: list[str]) -> int:
+    """A worker of `run(jobs=N)`: take unclaimed, unfinished cells until none is left.
+
+    Run as `python -m semisup.bench._worker RUN_DIR VERBOSE INDEX`.
+    """
     run_dir, verbose, index = Path(arguments[0]), int(arguments[1]), arguments[2]
     config = BenchConfig(**json.loads((run_dir / "config.json").read_text()))
     finished = {row["cell_id"] for row in read_results(run_dir / RESULTS_FILE, repair=False)}
     cells = [cell for cell in expand_grid(config) if cell["cell_id"] not in finished]
     _run_cells(cells, config, run_dir, verbose, claim=True, prefix=f"[worker {index}] ")
     return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(_worker_main(sys.argv[1:]))

@@ -477,7 +477,7 @@ def test_cifar100_end_to_end_on_a_generated_file(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "report.md").read_text().count("cifar100") >= 1
 
 
-def test_parallel_workers_run_every_cell_once(tmp_path):
+def test_parallel_workers_run_every_cell_once(tmp_path, capfd):
     # more cells than workers, so a worker claims a second cell; the quickest strategy, as the
     # cells' training is what test_run_resume_and_force checks (the claims do not depend on it)
     config = tiny_config(strategies=["supervised"], filters=["none"], seeds=[0, 1, 2])
@@ -487,6 +487,9 @@ def test_parallel_workers_run_every_cell_once(tmp_path):
     assert not (tmp_path / "claims").exists()
     lines = (tmp_path / "results.jsonl").read_text().splitlines()
     assert len(lines) == 3 and all(json.loads(line) for line in lines)
+    # each worker loads the runner once: `-m semisup.bench.runner` made runpy warn that the
+    # module was imported by the package before it ran as __main__ (a second copy of it)
+    assert "found in sys.modules" not in capfd.readouterr().err
     with pytest.raises(ValueError, match="jobs"):
         run(config, tmp_path, verbose=0, jobs=0)
 
