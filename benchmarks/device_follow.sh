@@ -6,9 +6,13 @@
 # Waits until /root/runs/timing.txt has RUNS_EXPECTED lines (one per finished grid; default 1)
 # or SECONDS have passed, prints the end of every log and the timings, and packs /root/runs
 # (run folders, logs, timing.txt) into $OUT/runs.tgz, so every call brings back what has finished
-# so far. Checkpoints are left out (a WRN-28-2 checkpoint with its optimizer and weight average
-# nears the 16 MB a returned file may have) unless CHECKPOINTS=1: set it on the last call before
-# the machine's 30 minutes are up, to resume an unfinished run in a later session.
+# so far. While runs are still going, the cells' checkpoints (saved every minute) come back too,
+# as $OUT/checkpoints.tgz.part00, part01, ... of at most 15 MiB each (a WRN-28-2 checkpoint with
+# its optimizer and weight average nears the 16 MB a returned file may have), so that a machine
+# lost between calls (given back, or its time up) costs each run only what it trained since its
+# last save before the last call ended: stage the parts with runs.tgz (`stage_data.py ... --runs
+# runs.tgz checkpoints.tgz.part*`, which joins them) and start the same grids again, which resume.
+# CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always.
 # Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
 # with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
 # call's timeout_s. Exit status 0 when the runs are done, 3 when they are still running.
@@ -30,9 +34,39 @@ done
 echo "== timing"
 cat "$runs/timing.txt" 2>/dev/null
 if [ -n "${OUT:-}" ] && [ -d "$runs" ]; then
-  exclude=(--exclude=checkpoints)
-  [ "${CHECKPOINTS:-0}" = 1 ] && exclude=()
-  tar czf "$OUT/runs.tgz" "${exclude[@]}" -C "$runs" . && ls -l "$OUT/runs.tgz"
+  tar czf "$OUT/runs.tgz" --exclude=checkpoints -C "$runs" . && ls -l "$OUT/runs.tgz"
+  pack=${CHECKPOINTS:-auto}
+  [ "$pack" = auto ] && { finished && pack=0 || pack=1; }
+  held=$(cd "$runs" && find . -mindepth 2 -maxdepth 2 -type d -name checkpoints | sort)
+  if [ "$pack" = 1 ] && [ -n "$held" ]; then
+    rm -f "$OUT"/checkpoints.tgz.part*
+    packed=${TMPDIR:-/tmp}/checkpoints.tgz
+    snapshot=$(mktemp -d)
+    # a copy equal to the folders after it was made, so that no save in progress (once a
+    # minute, ~0.1 s) comes back torn; tried again if one was
+    for _ in 1 2 3; do
+      rm -rf "${snapshot:?}"/*
+      # shellcheck disable=SC2086  # one folder a line, no spaces in run names
+      (cd "$runs" && cp -a --parents $held "$snapshot"/)
+      same=1
+      for folder in $held; do
+        diff -rq "$runs/$folder" "$snapshot/$folder" >/dev/null || same=0
+      done
+      [ "$same" = 1 ] && break
+      sleep 2
+    done
+    # shellcheck disable=SC2086
+    tar czf "$packed" -C "$snapshot" $held
+    rm -rf "$snapshot"
+    # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them
+    if [ "$(stat -c %s "$packed")" -le $((56 << 20)) ]; then
+      split -b 15M -d "$packed" "$OUT/checkpoints.tgz.part" && ls -l "$OUT"/checkpoints.tgz.part*
+    else
+      echo "checkpoints not brought back: $(($(stat -c %s "$packed") >> 20)) MiB packed, over" \
+        "the 56 MiB a call's files leave beside runs.tgz (run fewer cells side by side)"
+    fi
+    rm -f "$packed"
+  fi
 fi
 if finished; then
   echo "done: $expected run(s) finished"

@@ -13,14 +13,25 @@ parts into /root/data/<data set>/<file> and checks every file's SHA-256 against 
 call) is an error there, not a corrupt zip. Make the calls one right after another. `--with`
 names folders the last call carries too (Keras's wheels): a path a call carried stays on the
 machine for the calls after it, so the last call can start the runs.
+
+`--runs` stages run folders brought back by `device_follow.sh` to resume them on a new machine:
+its `runs.tgz` and the parts of its `checkpoints.tgz` (`checkpoints.tgz.part00`, ... given in
+any order, joined in theirs); the last call unpacks them into /root/runs after the checks, and
+the same `device_grid.sh` commands then resume the unfinished cells from their checkpoints:
+
+    python benchmarks/stage_data.py cifar10-jpeg --data-dir ../shared/data --with .whl \
+        --runs /work/.device/4/runs.tgz /work/.device/4/checkpoints.tgz.part*
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 from semisup.data._cache import sha256_file
@@ -31,7 +42,10 @@ CALL_LIMIT = 64 * MIB
 # room left for the code's own changes between staging and the calls
 DEFAULT_MARGIN = 2 * MIB
 # where the scripts put the parts and the joined files on the machine (overridable for tests)
-_ROOTS = "stage=${STAGE_ROOT:-/root/stage}; data=${DATA_ROOT:-/root/data}"
+_ROOTS = (
+    "stage=${STAGE_ROOT:-/root/stage}; data=${DATA_ROOT:-/root/data}; runs=${RUNS_ROOT:-/root/runs}"
+)
+_PART = re.compile(r"^(?P<stem>.+)\.part(?P<number>\d+)$")
 
 
 def tree_bytes(repo: Path) -> int:
@@ -84,11 +98,13 @@ def stage(
     margin: int = DEFAULT_MARGIN,
     limit: int = CALL_LIMIT,
     last_call_extra: int = 0,
+    runs: list[Path] = (),
 ) -> list[Path]:
     """Write the `.stageK/` folders into `repo` and return them (see the module's docstring).
 
     `last_call_extra`: bytes the last call carries besides its folder (the wheels, which it
-    needs to start the runs; paths a call carried stay on the machine for the later calls)."""
+    needs to start the runs; paths a call carried stay on the machine for the later calls).
+    `runs`: tar archives of run folders (`device_follow.sh`'s), unpacked into /root/runs."""
     files = []
     for dataset in datasets:
         folder = data_dir / dataset
@@ -101,6 +117,17 @@ def stage(
         if not zips:
             raise FileNotFoundError(f"{folder} holds no .zip file to stage")
         files += [(f"{dataset}/{path.name}", path) for path in zips]
+    archives = []
+    for path in runs:
+        if not tarfile.is_tarfile(path):
+            raise ValueError(
+                f"{path} is not a tar archive: --runs takes device_follow.sh's runs.tgz and "
+                "checkpoints.tgz (its parts joined, or all of them given)"
+            )
+        archives.append((f"runs/{path.name}", path))
+    if not files and not archives:
+        raise ValueError("nothing to stage: name a data set, or run archives with --runs")
+    files += archives
     ignored = subprocess.run(["git", "check-ignore", "-q", ".stage1/"], cwd=repo).returncode == 0
     if not ignored:
         raise ValueError(
@@ -138,6 +165,14 @@ def stage(
     restore = ["set -euo pipefail", _ROOTS, 'bash "$(dirname "$0")/copy.sh"']
     for name, path in files:
         flat = name.replace("/", "__")
+        if (name, path) in archives:  # joined and checked in the stage, unpacked into the runs
+            restore += [
+                f'cat "$stage/{flat}".* > "$stage/{flat}"',
+                f'echo "{sha256_file(path)}  $stage/{flat}" | sha256sum -c -',
+                'mkdir -p "$runs"',
+                f'tar xzf "$stage/{flat}" -C "$runs"',
+            ]
+            continue
         restore += [
             f'mkdir -p "$data/{Path(name).parent}"',
             f'cat "$stage/{flat}".* > "$data/{name}"',
@@ -147,9 +182,38 @@ def stage(
     return staged
 
 
+def join_parts(paths: list[Path], folder: Path) -> list[Path]:
+    """The archives among `paths`, each `NAME.partNN` group joined in order into `folder`/NAME."""
+    whole, groups = [], {}
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"no file {path} to stage with --runs")
+        match = _PART.match(path.name)
+        if match is None:
+            whole.append(path)
+        else:
+            groups.setdefault(match["stem"], []).append((int(match["number"]), path))
+    for stem, parts in groups.items():
+        numbers = sorted(number for number, _ in parts)
+        if numbers != list(range(len(numbers))):
+            raise FileNotFoundError(
+                f"the parts of {stem} are {numbers}, not 0 to {len(numbers) - 1}: give every "
+                f"{stem}.partNN file that device_follow.sh brought back in one call"
+            )
+        target = folder / stem
+        with open(target, "wb") as sink:
+            for _, path in sorted(parts):
+                sink.write(path.read_bytes())
+        whole.append(target)
+    names = [path.name for path in whole]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two --runs archives share a name ({sorted(names)}): give one of each")
+    return whole
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("datasets", nargs="+", help="data set folders under --data-dir")
+    parser.add_argument("datasets", nargs="*", help="data set folders under --data-dir")
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--repo", type=Path, default=Path("."), help="the checkout (default .)")
     parser.add_argument(
@@ -165,6 +229,16 @@ def main(argv=None) -> int:
         default=[],
         help="a folder the last call also carries (e.g. .whl, to start the runs); repeatable",
     )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        action="extend",
+        type=Path,
+        default=[],
+        metavar="ARCHIVE",
+        help="device_follow.sh's runs.tgz and checkpoints.tgz.partNN files, to unpack into "
+        "/root/runs and resume the grids there",
+    )
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
     carried_bytes = sum(
@@ -174,13 +248,15 @@ def main(argv=None) -> int:
         if path.is_file()
     )
     try:
-        staged = stage(
-            args.datasets,
-            args.data_dir,
-            repo,
-            margin=int(args.margin_mib * MIB),
-            last_call_extra=carried_bytes,
-        )
+        with tempfile.TemporaryDirectory() as joined:
+            staged = stage(
+                args.datasets,
+                args.data_dir,
+                repo,
+                margin=int(args.margin_mib * MIB),
+                last_call_extra=carried_bytes,
+                runs=join_parts(args.runs, Path(joined)),
+            )
     except (FileNotFoundError, ValueError) as error:
         print(f"stage_data: {error}", file=sys.stderr)
         return 2

@@ -27,6 +27,10 @@ class TqdmEpochs(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is None:
             return
+        if self._bar.n == 0 and epoch > 0:
+            # a fit resumed from a checkpoint (BackupAndRestore) starts at a later epoch: count
+            # from there, and the rate and time left from this fit's epochs alone
+            self._bar.n = self._bar.initial = epoch
         shown = {k: f"{float(v):.4g}" for k, v in (logs or {}).items() if _is_number(v)}
         self._bar.set_postfix(shown, refresh=False)
         self._bar.update(1)

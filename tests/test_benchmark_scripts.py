@@ -329,16 +329,27 @@ def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
         names = packed.getnames()
     assert "./grid-a/results.jsonl" in names and "./timing.txt" in names
     assert not any("checkpoints" in name for name in names)
+    assert not list((tmp_path / "out").glob("checkpoints.tgz.part*"))  # done: none to resume
 
     # a second grid not finished yet: exit 3, and the finished one still comes back
     waiting = _follow(tmp_path, "0", "2")
     assert waiting.returncode == 3
     assert "still running" in waiting.stdout
 
-    with_checkpoints = _follow(tmp_path, "0", "1", CHECKPOINTS="1")
-    assert with_checkpoints.returncode == 0
-    with tarfile.open(tmp_path / "out" / "runs.tgz") as packed:
+    # while a run goes on, its checkpoints come back beside runs.tgz, in parts of <= 15 MiB
+    out = tmp_path / "out"
+    assert [path.name for path in out.glob("checkpoints.tgz.part*")] == ["checkpoints.tgz.part00"]
+    with tarfile.open(out / "checkpoints.tgz.part00") as packed:
         assert "./grid-a/checkpoints/state.npz" in packed.getnames()
+    with tarfile.open(out / "runs.tgz") as packed:
+        assert not any("checkpoints" in name for name in packed.getnames())
+
+    for path in out.glob("checkpoints.tgz.part*"):
+        path.unlink()
+    assert _follow(tmp_path, "0", "2", CHECKPOINTS="0").returncode == 3
+    assert not list(out.glob("checkpoints.tgz.part*"))
+    assert _follow(tmp_path, "0", "1", CHECKPOINTS="1").returncode == 0
+    assert [path.name for path in out.glob("checkpoints.tgz.part*")] == ["checkpoints.tgz.part00"]
 
 
 def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
@@ -388,6 +399,56 @@ def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_pa
     assert len(again) == 5
     assert sorted(p.name for p in again[-1].iterdir()) == ["copy.sh", "restore.sh"]
     assert "cp " not in (again[-1] / "copy.sh").read_text()  # it only joins the parts
+
+
+def test_stage_data_brings_run_folders_and_their_checkpoints_back_to_resume(tmp_path, capsys):
+    script = load_script("stage_data")
+    runs = tmp_path / "runs"
+    (runs / "grid-a" / "checkpoints" / "cell").mkdir(parents=True)
+    (runs / "grid-a" / "results.jsonl").write_text("{}\n")
+    state = random.Random(1).randbytes(3000)
+    (runs / "grid-a" / "checkpoints" / "cell" / "state.h5").write_bytes(state)
+    (runs / "timing.txt").write_text("")
+    back = tmp_path / "back"  # what device_follow.sh returned, checkpoints split in parts
+    back.mkdir()
+    subprocess.run(
+        ["tar", "czf", str(back / "runs.tgz"), "--exclude=checkpoints", "-C", str(runs), "."],
+        check=True,
+    )
+    subprocess.run(
+        ["tar", "czf", str(tmp_path / "whole.tgz"), "-C", str(runs), "./grid-a/checkpoints"],
+        check=True,
+    )
+    whole = (tmp_path / "whole.tgz").read_bytes()
+    cut = len(whole) // 2
+    (back / "checkpoints.tgz.part00").write_bytes(whole[:cut])
+    (back / "checkpoints.tgz.part01").write_bytes(whole[cut:])
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").write_text("/.stage*/\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    parts = [back / "checkpoints.tgz.part01", back / "runs.tgz", back / "checkpoints.tgz.part00"]
+    argv = ["--repo", str(repo), "--margin-mib", "0", "--runs", *map(str, parts)]
+    assert script.main(argv) == 0, capsys.readouterr().err
+    staged = sorted(repo.glob(".stage*"))
+    assert len(staged) == 1
+
+    machine = tmp_path / "machine"
+    env = dict(os.environ, STAGE_ROOT=str(machine / "stage"), RUNS_ROOT=str(machine / "runs"))
+    done = subprocess.run(["bash", str(staged[0] / "restore.sh")], env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    for name in ("grid-a/results.jsonl", "grid-a/checkpoints/cell/state.h5", "timing.txt"):
+        assert (machine / "runs" / name).read_bytes() == (runs / name).read_bytes()
+
+    # a missing part, or a file that is not an archive, is an error before anything is staged
+    assert script.main([*argv[:-3], str(back / "checkpoints.tgz.part01")]) == 2
+    assert "the parts of checkpoints.tgz are [1]" in capsys.readouterr().err
+    (back / "notes.txt").write_text("not a tar")
+    assert script.main([*argv[:4], "--runs", str(back / "notes.txt")]) == 2
+    assert "is not a tar archive" in capsys.readouterr().err
+    assert script.main(argv[:4]) == 2
+    assert "nothing to stage" in capsys.readouterr().err
 
 
 def test_stage_data_says_what_is_wrong(tmp_path, capsys):
