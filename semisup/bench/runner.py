@@ -558,7 +558,10 @@ class GridPlan:
             `--set`, the spec's own); the strategy's defaults fill the rest.
         estimates: per pending cell id, the mean `fit_seconds` of the finished cells (other
             seeds or filters) of its strategy, data set, budget and encoder, where there are
-            any: what that cell will take on the machine those ran on.
+            any: what that cell will take on the machine those ran on. Where there are none,
+            from the finished cells of the same strategy with every parameter the same but its
+            training length (`steps` or `images`), scaled by the ratio of the lengths.
+        scaled: the ids of the estimates scaled from other training lengths.
     """
 
     config: BenchConfig
@@ -567,6 +570,7 @@ class GridPlan:
     finished: set[str]
     params: dict[str, dict]
     estimates: dict[str, float] = field(default_factory=dict)
+    scaled: set[str] = field(default_factory=set)
 
     @property
     def pending(self) -> list[dict]:
@@ -584,9 +588,14 @@ class GridPlan:
         lines += [f"  to run: {cell['cell_id']}" for cell in self.pending]
         if self.estimates:
             total = sum(self.estimates.values())
+            scaled = (
+                f" ({len(self.scaled)} scaled from runs of the strategy at other training lengths)"
+                if self.scaled
+                else ""
+            )
             lines.append(
                 f"estimated from the finished cells of the same strategy, data set, budget and "
-                f"encoder: {len(self.estimates)} of the {len(self.pending)} cells, "
+                f"encoder: {len(self.estimates)} of the {len(self.pending)} cells{scaled}, "
                 f"~{total:,.0f} s of fit time one after another"
             )
         lines.append("parameters the grid gives each strategy (the rest are its defaults):")
@@ -633,17 +642,60 @@ def plan(config: BenchConfig, run_dir, force: bool = False) -> GridPlan:
         if isinstance(row.get("fit_seconds"), (int, float)):
             key = tuple(str(row.get(name)) for name in _ESTIMATE_KEYS)
             times.setdefault(key, []).append(float(row["fit_seconds"]))
-    estimates = {}
+    estimates, scaled = {}, set()
     for cell in cells:
+        if cell["cell_id"] in finished:
+            continue
         same = times.get(tuple(str(cell.get(name)) for name in _ESTIMATE_KEYS))
-        if cell["cell_id"] not in finished and same:
+        if same:
             estimates[cell["cell_id"]] = sum(same) / len(same)
-    return GridPlan(config, run_dir, cells, finished, params, estimates)
+            continue
+        longer = _scaled_times(config, cell, rows)
+        if longer:
+            estimates[cell["cell_id"]] = sum(longer) / len(longer)
+            scaled.add(cell["cell_id"])
+    return GridPlan(config, run_dir, cells, finished, params, estimates, scaled)
 
 
 # What makes a finished cell's fit time an estimate of a pending one's: all but the seed and
 # the filter.
 _ESTIMATE_KEYS = ("dataset", "strategy", "budget", "encoder")
+# parameters that may differ between a finished cell and a pending one whose fit time it
+# estimates scaled by training length (the length itself; the epochs it is cut into; the seed)
+_LENGTH_FREE = {"steps", "images", "epochs", "random_state", "verbose", "callbacks"}
+
+
+def _scaled_times(config: BenchConfig, cell: dict, rows: list[dict]) -> list[float]:
+    """Fit times of finished cells that trained `cell`'s strategy with every parameter the same
+    but its length (`steps` or `images`, the same one), each scaled to `cell`'s length."""
+    strategy = strategy_class(cell["strategy"])(encoder=cell["encoder"])
+    strategy.set_params(**config.strategy_params(cell["strategy"]))
+    wanted = _json_ready(strategy.get_params(deep=False))
+    unit = "steps" if wanted.get("steps") is not None else "images"
+    length = wanted.get(unit)
+    if not isinstance(length, (int, float)) or length <= 0:
+        return []  # a strategy trained by epochs, or one without a length
+    name = parse_strategy(cell["strategy"])[0]
+    times = []
+    for row in rows:
+        recorded = row.get("training_length") or {}
+        if (
+            any(str(row.get(key)) != str(cell.get(key)) for key in ("dataset", "budget", "encoder"))
+            or parse_strategy(str(row.get("strategy")))[0] != name
+            or recorded.get("unit") != unit
+            or not isinstance(recorded.get("value"), (int, float))
+            or not isinstance(row.get("fit_seconds"), (int, float))
+        ):
+            continue
+        others = row.get("params") or {}
+        # a parameter the row does not record came after it, its default keeping the behaviour
+        if all(
+            key not in others or others[key] == value
+            for key, value in wanted.items()
+            if key not in _LENGTH_FREE and key != "unlabeled_filter"
+        ):
+            times.append(float(row["fit_seconds"]) * length / recorded["value"])
+    return times
 
 
 def run(

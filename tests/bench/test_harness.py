@@ -240,6 +240,43 @@ def test_a_dry_run_lists_the_cells_to_run_and_writes_nothing(tmp_path):
     )
 
 
+def test_a_dry_run_scales_fit_times_of_the_same_strategy_at_other_lengths(tmp_path):
+    from semisup.bench.runner import _json_ready, strategy_class
+
+    config = tiny_config(strategies=["mean_teacher[steps=40]"], filters=["none"])
+    (cell,) = expand_grid(config)
+    assert plan(config, tmp_path).estimates == {}  # nothing finished: no estimate
+
+    def finished(spec, fit_seconds, unit="steps", value=20, seed=1, **changed):
+        strategy = strategy_class(spec)(encoder=cell["encoder"], random_state=seed)
+        strategy.set_params(**config.strategy_params(spec))
+        params = {**_json_ready(strategy.get_params(deep=False)), **changed}
+        row = {**{key: cell[key] for key in ("dataset", "filter", "budget", "encoder")},
+               "cell_id": f"{spec}|{seed}|{fit_seconds}", "strategy": spec, "seed": seed,
+               "params": params, "fit_seconds": fit_seconds,
+               "training_length": {"unit": unit, "value": value}}  # fmt: skip
+        append_row(tmp_path / "results.jsonl", row)
+
+    finished("mean_teacher[steps=20]", 3.0)  # half the steps: 6 s
+    finished("mean_teacher[steps=10]", 1.0, value=10)  # a quarter: 4 s
+    # not the same run at another length: another batch size, another strategy, images
+    # instead of steps
+    finished("mean_teacher[steps=20]", 50.0, batch_size=64)
+    finished("pi_model[steps=20]", 70.0)
+    finished("mean_teacher[steps=20]", 90.0, unit="images", value=2560)
+    grid = plan(config, tmp_path)
+    assert grid.estimates == {cell["cell_id"]: pytest.approx(5.0)}
+    assert grid.scaled == {cell["cell_id"]}
+    assert (
+        "1 of the 1 cells (1 scaled from runs of the strategy at other training lengths)"
+        in (grid.lines()[2])
+    )
+    # a finished cell of the very strategy (another seed) is what estimates it, unscaled
+    finished("mean_teacher[steps=40]", 8.0, value=40)
+    grid = plan(config, tmp_path)
+    assert grid.estimates == {cell["cell_id"]: 8.0} and not grid.scaled
+
+
 def test_a_dry_run_from_the_command_line(tmp_path, capsys):
     from semisup.cli import main
 
