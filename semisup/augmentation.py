@@ -28,6 +28,8 @@ import math
 import keras
 from keras import ops
 
+from semisup._seed_state import SavesSeedState
+
 PADDING_MODES = ("reflect", "constant", "symmetric")
 
 # ITU-R BT.601 luma weights, the ones torchvision and tf.image use for grayscale.
@@ -378,7 +380,7 @@ def random_grayscale(images, probability=0.2, seed=None):
 
 # ---------------------------------------------------------------------------- the layer
 @keras.saving.register_keras_serializable(package="semisup")
-class Augmenter(keras.layers.Layer):
+class Augmenter(SavesSeedState, keras.layers.Layer):
     """A random view of each image: resized crop, flip, translation, colour jitter, grayscale.
 
     Applied in that order, each step per image with its own random draw from the layer's

@@ -56,6 +56,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from semisup._seed_state import SavesSeedState
 from semisup.augmentation import weak_augment
 from semisup.strategies._base import BaseStrategy
 
@@ -244,7 +245,7 @@ class OnDeviceImages(keras.layers.Layer):
 
 
 # ---------------------------------------------------------------------------- the training model
-class ConsistencyTrainer(keras.Model):
+class ConsistencyTrainer(SavesSeedState, keras.Model):
     """A training model for stock `fit()`: each step draws, augments and trains on its batches.
 
     `fit()` gets a placeholder array (one value per step, batch size 1). `call` on the

@@ -458,6 +458,65 @@ def test_checkpoints_resume_and_leave_the_images_out(tiny_images, tmp_path):
     assert again.history_["consistency"]["loss"] == first.history_["consistency"]["loss"]
 
 
+class _StopAfterSecondEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            self.model.stop_training = True
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("name", ["fixmatch", "mean_teacher"])
+def test_a_fit_stopped_and_resumed_is_the_uninterrupted_fit(name, tiny_images, tmp_path):
+    # the random state (the batches drawn, the augmentations) is in the checkpoint too: Keras
+    # leaves a SeedGenerator out of saved weights, and a resumed fit drew its first batches again
+    x, y, _ = tiny_images
+    length = {"steps": 8, "epochs": 4}
+    whole = make(name, **length).fit(x, y)
+    stopped = make(name, **length, callbacks=[_StopAfterSecondEpoch()])
+    stopped.enable_checkpoints(tmp_path, every_s=0).fit(x, y)
+    resumed = make(name, **length).enable_checkpoints(tmp_path, every_s=0).fit(x, y)
+    assert resumed.resumed_from_epoch_ == {"consistency": 2}
+    np.testing.assert_allclose(resumed.predict_proba(x), whole.predict_proba(x), atol=1e-6)
+    assert resumed.history_["consistency"]["loss"] == pytest.approx(
+        whole.history_["consistency"]["loss"], abs=1e-6
+    )
+
+
+def test_saved_weights_carry_the_seed_generators_state_and_older_ones_still_load(tmp_path):
+    from semisup.augmentation import Augmenter
+
+    def model():
+        inputs = keras.Input((8, 8, 3))
+        return keras.Model(inputs, Augmenter(seed=3, name="augment")(inputs))
+
+    images = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    drawn = model()
+    drawn(images, training=True)  # one draw advances the generator
+    state = numbers(drawn.get_layer("augment").seed_generator.state)
+    drawn.save_weights(tmp_path / "drawn.weights.h5")
+    fresh = model()
+    assert not np.array_equal(numbers(fresh.get_layer("augment").seed_generator.state), state)
+    fresh.load_weights(tmp_path / "drawn.weights.h5")
+    np.testing.assert_array_equal(numbers(fresh.get_layer("augment").seed_generator.state), state)
+    np.testing.assert_allclose(
+        numbers(fresh(images, training=True)), numbers(drawn(images, training=True))
+    )
+
+    # weights saved without the state (before it was saved) load, the generator left as it is
+    with h5py.File(tmp_path / "drawn.weights.h5", "a") as handle:
+        found = []
+        handle.visit(
+            lambda name: found.append(name) if name.endswith("seed_generator_state") else None
+        )
+        assert found
+        for name in found:
+            del handle[name]
+    older = model()
+    before = numbers(older.get_layer("augment").seed_generator.state)
+    older.load_weights(tmp_path / "drawn.weights.h5")
+    np.testing.assert_array_equal(numbers(older.get_layer("augment").seed_generator.state), before)
+
+
 @pytest.mark.backend
 def test_the_fixmatch_step_compiles(tiny_images):
     x, y, _ = tiny_images
