@@ -684,6 +684,7 @@ def _scaled_times(config: BenchConfig, cell: dict, rows: list[dict]) -> list[flo
             or parse_strategy(str(row.get("strategy")))[0] != name
             or recorded.get("unit") != unit
             or not isinstance(recorded.get("value"), (int, float))
+            or recorded["value"] <= 0
             or not isinstance(row.get("fit_seconds"), (int, float))
         ):
             continue
