@@ -37,34 +37,64 @@ if [ -n "${OUT:-}" ] && [ -d "$runs" ]; then
   tar czf "$OUT/runs.tgz" --exclude=checkpoints -C "$runs" . && ls -l "$OUT/runs.tgz"
   pack=${CHECKPOINTS:-auto}
   [ "$pack" = auto ] && { finished && pack=0 || pack=1; }
-  held=$(cd "$runs" && find . -mindepth 2 -maxdepth 2 -type d -name checkpoints | sort)
-  if [ "$pack" = 1 ] && [ -n "$held" ]; then
+  # every cell in progress, the longest-running first (its claim's age; cells without a
+  # claim, of a grid run without --jobs, after them), with its size in bytes
+  cells=$(cd "$runs" && python3 - <<'PY'
+import glob, os
+rows = []
+for cell in glob.glob("*/checkpoints/*"):
+    run, _, name = cell.split("/")
+    claim = os.path.join(run, "claims", name)
+    started = os.path.getmtime(claim) if os.path.exists(claim) else float("inf")
+    walked = [os.path.join(d, f) for d, _, files in os.walk(cell) for f in files]
+    size = sum(os.path.getsize(f) for f in walked) if os.path.isdir(cell) else os.path.getsize(cell)
+    rows.append((started, cell, size))
+for started, cell, size in sorted(rows):
+    print(size, "./" + cell)
+PY
+)
+  if [ "$pack" = 1 ] && [ -n "$cells" ]; then
     rm -f "$OUT"/checkpoints.tgz.part*
+    # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them.
+    # Whole cells, as many as fit (gzip barely shrinks weights: their size is the bound)
+    limit=$((${CHECKPOINT_LIMIT_MIB:-56} << 20))
+    held="" total=0 left=""
+    while read -r size cell; do
+      if [ $((total + size)) -le "$limit" ]; then
+        held="$held $cell" total=$((total + size))
+      else
+        left="$left $cell"
+      fi
+    done <<<"$cells"
     packed=${TMPDIR:-/tmp}/checkpoints.tgz
     snapshot=$(mktemp -d)
     # a copy equal to the folders after it was made, so that no save in progress (once a
     # minute, ~0.1 s) comes back torn; tried again if one was
     for _ in 1 2 3; do
       rm -rf "${snapshot:?}"/*
-      # shellcheck disable=SC2086  # one folder a line, no spaces in run names
+      [ -n "$held" ] || break
+      # shellcheck disable=SC2086  # one cell a word, no spaces in run names
       (cd "$runs" && cp -a --parents $held "$snapshot"/)
       same=1
-      for folder in $held; do
-        diff -rq "$runs/$folder" "$snapshot/$folder" >/dev/null || same=0
+      for cell in $held; do
+        diff -rq "$runs/$cell" "$snapshot/$cell" >/dev/null || same=0
       done
       [ "$same" = 1 ] && break
       sleep 2
     done
-    # shellcheck disable=SC2086
-    tar czf "$packed" -C "$snapshot" $held
-    rm -rf "$snapshot"
-    # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them
-    if [ "$(stat -c %s "$packed")" -le $((56 << 20)) ]; then
-      split -b 15M -d "$packed" "$OUT/checkpoints.tgz.part" && ls -l "$OUT"/checkpoints.tgz.part*
-    else
-      echo "checkpoints not brought back: $(($(stat -c %s "$packed") >> 20)) MiB packed, over" \
-        "the 56 MiB a call's files leave beside runs.tgz (run fewer cells side by side)"
+    if [ -n "$held" ]; then
+      # shellcheck disable=SC2086
+      tar czf "$packed" -C "$snapshot" $held
+      if [ "$(stat -c %s "$packed")" -le "$limit" ]; then
+        split -b 15M -d "$packed" "$OUT/checkpoints.tgz.part" && ls -l "$OUT"/checkpoints.tgz.part*
+      else
+        echo "checkpoints not brought back: $(($(stat -c %s "$packed") >> 20)) MiB packed"
+        left="$held$left"
+      fi
     fi
+    rm -rf "$snapshot"
+    [ -z "$left" ] || echo "checkpoints not brought back (over the ${CHECKPOINT_LIMIT_MIB:-56} MiB" \
+      "a call's files leave beside runs.tgz; the cells that started first go first):$left"
     rm -f "$packed"
   fi
 fi

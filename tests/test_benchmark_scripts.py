@@ -1,6 +1,7 @@
 """Smoke tests of the scripts under benchmarks/ (they run on the GPU machine; here on tiny data)."""
 
 import importlib.util
+import io
 import json
 import os
 import random
@@ -350,6 +351,42 @@ def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
     assert not list(out.glob("checkpoints.tgz.part*"))
     assert _follow(tmp_path, "0", "1", CHECKPOINTS="1").returncode == 0
     assert [path.name for path in out.glob("checkpoints.tgz.part*")] == ["checkpoints.tgz.part00"]
+
+
+def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "timing.txt").write_text("")
+    started = {"grid-a/old": 100, "grid-a/new": 300, "grid-b/middle": 200, "grid-b/unclaimed": None}
+    for cell, when in started.items():
+        run, name = cell.split("/")
+        folder = runs / run / "checkpoints" / name / "consistency"
+        folder.mkdir(parents=True)
+        (folder / "weights.h5").write_bytes(random.Random(name).randbytes(400 << 10))
+        if when is not None:  # a worker of `--jobs` claimed the cell at this time
+            (runs / run / "claims").mkdir(exist_ok=True)
+            (runs / run / "claims" / name).touch()
+            os.utime(runs / run / "claims" / name, (when, when))
+
+    # room for two of the four cells: the two that started first come back, whole
+    result = _follow(tmp_path, "0", "1", CHECKPOINT_LIMIT_MIB="1")
+    assert result.returncode == 3, result.stderr
+    parts = sorted((tmp_path / "out").glob("checkpoints.tgz.part*"))
+    with tarfile.open(fileobj=io.BytesIO(b"".join(p.read_bytes() for p in parts))) as packed:
+        files = sorted(name for name in packed.getnames() if name.endswith(".h5"))
+    assert files == [
+        "./grid-a/checkpoints/old/consistency/weights.h5",
+        "./grid-b/checkpoints/middle/consistency/weights.h5",
+    ]
+    assert "not brought back" in result.stdout
+    assert "grid-a/checkpoints/new" in result.stdout
+    assert "grid-b/checkpoints/unclaimed" in result.stdout
+
+    # room for none: nothing comes back, and it says which
+    result = _follow(tmp_path, "0", "1", CHECKPOINT_LIMIT_MIB="0")
+    assert result.returncode == 3
+    assert not list((tmp_path / "out").glob("checkpoints.tgz.part*"))
+    assert "grid-a/checkpoints/old" in result.stdout
 
 
 def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
