@@ -7,11 +7,14 @@
 # or SECONDS have passed, prints the end of every log and the timings, and packs /root/runs
 # (run folders, logs, timing.txt) into $OUT/runs.tgz, so every call brings back what has finished
 # so far. While runs are still going, the cells' checkpoints (saved every minute) come back too,
-# as $OUT/checkpoints.tgz.part00, part01, ... of at most 15 MiB each (a WRN-28-2 checkpoint with
-# its optimizer and weight average nears the 16 MB a returned file may have), so that a machine
+# as $OUT/checkpoints.tgz.part00, part01, ... of at most 15 MiB each (under the 16 MiB a returned
+# file may have), so that a machine
 # lost between calls (given back, or its time up) costs each run only what it trained since its
 # last save before the last call ended: stage the parts with runs.tgz (`stage_data.py ... --runs
 # runs.tgz checkpoints.tgz.part*`, which joins them) and start the same grids again, which resume.
+# A WRN-28-2 cell's checkpoint is ~18 MiB: whole cells come back, as many as fit in
+# CHECKPOINT_LIMIT_MIB (56, what a call's 64 MiB of files leave beside runs.tgz), the cells that
+# started first (by their claim under --jobs) first; the others are named.
 # CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always.
 # Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
 # with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
