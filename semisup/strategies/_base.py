@@ -8,6 +8,7 @@ import json
 import os
 import time
 import warnings
+import zlib
 
 import keras
 import numpy as np
@@ -100,6 +101,44 @@ class EpochLog(keras.callbacks.Callback):
             name: [by_epoch[e][name] for e in sorted(by_epoch) if name in by_epoch[e]]
             for name in names
         }
+
+
+class EpochShuffleSeed(keras.callbacks.Callback):
+    """Seeds NumPy's global generator at each epoch's start from (seed, phase, epoch).
+
+    Under JAX (and NumPy-fed backends) Keras's `fit(shuffle=True)` draws each epoch's order of
+    the images from NumPy's global generator. A fit resumed from a checkpoint at epoch k skips
+    epochs 0..k-1 and so drew their orders for its epochs k, k+1, ...: a killed and resumed fit
+    differed from the uninterrupted one (max 0.69 in probability for a 4-epoch supervised fit
+    on digits under JAX), and a phase's orders depended on how much an earlier phase drew.
+    Seeded per epoch, epoch k has the same order however the fit got there. TensorFlow shuffles
+    with its own ops and is unaffected.
+    """
+
+    def __init__(self, seed: int, phase: str):
+        super().__init__()
+        self.seed = int(seed)
+        self.phase = str(phase)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        entropy = [self.seed, zlib.crc32(self.phase.encode()), int(epoch)]
+        np.random.seed(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def _build_keeping_random_state(model: keras.Model, sample) -> None:
+    """Build `model` by calling it on `sample`, its random generators left as they were.
+
+    The call draws from the model's `SeedGenerator`s (an augmenter inside the model does), so
+    a fit with checkpoints would have begun one draw further on than the same fit without:
+    a different run (the contrastive pretraining's first epoch lost 15.7 without, 11.2 with)."""
+    states = [
+        (variable, keras.ops.convert_to_numpy(variable))
+        for variable in model.variables
+        if variable.name == "seed_generator_state"
+    ]
+    model(sample)
+    for variable, value in states:
+        variable.assign(value)
 
 
 class ThrottledBackup(keras.callbacks.BackupAndRestore):
@@ -464,6 +503,8 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         Returns the Keras history dict; it is also stored in `history_[phase]`.
         """
         callbacks = list(self.callbacks or []) + list(extra_callbacks)
+        if self.random_state is not None:
+            callbacks.append(EpochShuffleSeed(int(self.random_state), phase))
         if early_stopping and self.early_stopping_patience is not None:
             if validation is None:
                 raise ValueError(
@@ -484,7 +525,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         if checkpoint is not None:
             phase_directory = os.path.join(checkpoint, phase)
             if not model.built:
-                model(x[:1])  # BackupAndRestore restores into built models only
+                _build_keeping_random_state(model, x[:1])  # BackupAndRestore needs it built
             epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
             callbacks += [ThrottledBackup(phase_directory, self._checkpoint_every_s), epoch_log]
         history = model.fit(

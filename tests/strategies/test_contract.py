@@ -177,3 +177,37 @@ def test_predicting_before_fit_raises_not_fitted(name, tiny_images):
             predict(x)
     with pytest.raises(NotFittedError):
         model.score(x, y_true)
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAtSecondEpoch(keras.callbacks.Callback):
+    """Ends the process's fit like a kill: at the start of the first phase's second epoch, after
+    the first epoch's checkpoint, and no later phase runs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise _Killed
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_a_fit_killed_and_resumed_from_its_checkpoints_is_the_uninterrupted_fit(
+    name, tiny_images, tmp_path
+):
+    # the random state (each epoch's order of the images, the augmentations, the batches a
+    # consistency method draws) is the uninterrupted fit's, in every phase
+    x, y, _ = tiny_images
+    length = {"pretrain_epochs": 2} if "pretrain_epochs" in EXTRA_FAST.get(name, {}) else {}
+    whole = make(name, **length).fit(x, y)
+    with pytest.raises(_Killed):
+        make(name, **length, callbacks=[_KillAtSecondEpoch()]).enable_checkpoints(
+            tmp_path, every_s=0
+        ).fit(x, y)
+    resumed = make(name, **length).enable_checkpoints(tmp_path, every_s=0).fit(x, y)
+    first_phase = next(iter(resumed.history_))
+    assert resumed.resumed_from_epoch_[first_phase] == 1
+    np.testing.assert_allclose(resumed.predict_proba(x), whole.predict_proba(x), atol=1e-5)
+    for phase, record in whole.history_.items():
+        assert resumed.history_[phase]["loss"] == pytest.approx(record["loss"], abs=1e-5), phase
