@@ -122,7 +122,8 @@ class EpochShuffleSeed(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         entropy = [self.seed, zlib.crc32(self.phase.encode()), int(epoch)]
-        np.random.seed(np.random.SeedSequence(entropy).generate_state(1)[0])
+        # the global generator, since it is the one Keras's NumPy data iterator draws from
+        np.random.seed(np.random.SeedSequence(entropy).generate_state(1)[0])  # noqa: NPY002
 
 
 def _build_keeping_random_state(model: keras.Model, sample) -> None:
