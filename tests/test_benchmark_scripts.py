@@ -388,6 +388,23 @@ def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
     assert not list((tmp_path / "out").glob("checkpoints.tgz.part*"))
     assert "grid-a/checkpoints/old" in result.stdout
 
+    def brought_back(**environment):
+        result = _follow(tmp_path, "0", "1", **environment)
+        assert result.returncode == 3, result.stderr
+        parts = sorted((tmp_path / "out").glob("checkpoints.tgz.part*"))
+        packed = b"".join(p.read_bytes() for p in parts)
+        assert len(packed) + (tmp_path / "out" / "runs.tgz").stat().st_size <= 1 << 20
+        if not packed:
+            return []
+        with tarfile.open(fileobj=io.BytesIO(packed)) as archive:
+            return sorted(n.split("/")[3] for n in archive.getnames() if n.endswith(".h5"))
+
+    # by default the room is what the call's files (1 MiB here) leave beside runs.tgz: two cells
+    # of 400 KiB beside a small runs.tgz, one beside a runs.tgz of 300 KiB
+    assert brought_back(CALL_FILES_MIB="1") == ["middle", "old"]
+    (runs / "grid-a" / "results.jsonl").write_bytes(random.Random(1).randbytes(300 << 10))
+    assert brought_back(CALL_FILES_MIB="1") == ["old"]
+
 
 def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
     script = load_script("stage_data")
