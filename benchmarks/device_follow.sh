@@ -65,7 +65,7 @@ PY
     if [ -n "${CHECKPOINT_LIMIT_MIB:-}" ]; then
       limit=$((CHECKPOINT_LIMIT_MIB << 20))
     else
-      limit=$(((${CALL_FILES_MIB:-64} << 20) - $(stat -c %s "$OUT/runs.tgz") - (64 << 10)))
+      limit=$(((${CALL_FILES_MIB:-64} << 20) - $(stat -c %s "$OUT/runs.tgz" 2>/dev/null || echo 0) - (64 << 10)))
     fi
     held="" total=0 left=""
     while read -r size cell; do
