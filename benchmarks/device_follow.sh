@@ -14,8 +14,8 @@
 # runs.tgz checkpoints.tgz.part*`, which joins them) and start the same grids again, which resume.
 # A WRN-28-2 cell's checkpoint is 17-23 MiB: whole cells come back, as many as fit in what a
 # call's 64 MiB of returned files (CALL_FILES_MIB) leave beside runs.tgz, less 64 KiB for the
-# archive's own bytes (or in CHECKPOINT_LIMIT_MIB, where set), the cells that started first (by
-# their claim under --jobs) first; the others are named.
+# archive's own bytes, the cells that started first (by their claim under --jobs) first; the
+# others are named.
 # CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always.
 # Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
 # with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
@@ -60,13 +60,9 @@ PY
   if [ "$pack" = 1 ] && [ -n "$cells" ]; then
     rm -f "$OUT"/checkpoints.tgz.part*
     # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them.
-    # Whole cells, as many as fit (gzip barely shrinks weights: their size is the bound; a fixed
-    # 56 MiB, used before, left out a third cell of 17 MiB beside 40 MiB on 2026-12-05)
-    if [ -n "${CHECKPOINT_LIMIT_MIB:-}" ]; then
-      limit=$((CHECKPOINT_LIMIT_MIB << 20))
-    else
-      limit=$(((${CALL_FILES_MIB:-64} << 20) - $(stat -c %s "$OUT/runs.tgz" 2>/dev/null || echo 0) - (64 << 10)))
-    fi
+    # Whole cells, as many as fit (gzip barely shrinks weights: their size is the bound)
+    runs_bytes=$(stat -c %s "$OUT/runs.tgz" 2>/dev/null || echo 0)
+    limit=$(((${CALL_FILES_MIB:-64} << 20) - runs_bytes - (64 << 10)))
     held="" total=0 left=""
     while read -r size cell; do
       if [ $((total + size)) -le "$limit" ]; then

@@ -368,8 +368,9 @@ def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
             (runs / run / "claims" / name).touch()
             os.utime(runs / run / "claims" / name, (when, when))
 
-    # room for two of the four cells: the two that started first come back, whole
-    result = _follow(tmp_path, "0", "1", CHECKPOINT_LIMIT_MIB="1")
+    # room (1 MiB of files, less runs.tgz) for two of the four cells: the two that started first
+    # come back, whole
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="1")
     assert result.returncode == 3, result.stderr
     parts = sorted((tmp_path / "out").glob("checkpoints.tgz.part*"))
     with tarfile.open(fileobj=io.BytesIO(b"".join(p.read_bytes() for p in parts))) as packed:
@@ -383,7 +384,7 @@ def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
     assert "grid-b/checkpoints/unclaimed" in result.stdout
 
     # room for none: nothing comes back, and it says which
-    result = _follow(tmp_path, "0", "1", CHECKPOINT_LIMIT_MIB="0")
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="0")
     assert result.returncode == 3
     assert not list((tmp_path / "out").glob("checkpoints.tgz.part*"))
     assert "grid-a/checkpoints/old" in result.stdout
