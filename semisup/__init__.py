@@ -5,4 +5,8 @@ Subpackages, in the order data flows through them:
 `semisup.strategies` (classifiers around `semisup.encoders`).
 """
 
+from semisup._logging import quiet_keras_predict_retracing as _quiet_keras_predict_retracing
+
 __version__ = "0.1.0"
+
+_quiet_keras_predict_retracing()

@@ -56,6 +56,7 @@ import time
 import keras
 import numpy as np
 
+from semisup._predict import batched_predict
 from semisup.strategies._base import softmax
 from semisup.strategies._consistency import confidence_mask, weight_average_pairs
 
@@ -168,7 +169,7 @@ class AccuracyMonitor(keras.callbacks.Callback):
 
     def _scores(self, x) -> np.ndarray:
         model, output = self._predictor
-        scores = model.predict(x, batch_size=self.batch_size, verbose=0)
+        scores = batched_predict(model, x, self.batch_size)
         if isinstance(scores, (list, tuple)):
             scores = scores[output]
         elif isinstance(scores, dict):

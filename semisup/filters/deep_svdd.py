@@ -15,6 +15,7 @@ from keras import ops
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from semisup._predict import batched_predict
 from semisup._progress import TqdmEpochs
 from semisup.data._validation import images_to_float
 from semisup.encoders import build_encoder
@@ -164,7 +165,7 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
         self.network_ = build_bias_free_network(self.encoder_used_, self.input_shape_)
 
         # Ruff et al.: c is the mean output of the initial network, fixed from then on.
-        features = self.network_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        features = batched_predict(self.network_, x, self.prediction_batch_size)
         self.center_ = center_from_features(features)
 
         model = DeepSVDDModel(
@@ -255,7 +256,7 @@ class DeepSVDDFilter(OutlierMixin, BaseEstimator):
     def _distances(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
             return np.zeros(0)
-        squared = self.model_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        squared = batched_predict(self.model_, x, self.prediction_batch_size)
         return np.sqrt(np.maximum(np.asarray(squared, dtype=np.float64), 0.0))
 
     def _check_parameters(self) -> None:
@@ -376,7 +377,7 @@ class RadiusUpdate(keras.callbacks.Callback):
         self.radii.append(float(np.sqrt(float(self.model.radius_squared.numpy()))))
 
     def _update(self):
-        squared = self.model.predict(self.images, batch_size=self.batch_size, verbose=0)
+        squared = batched_predict(self.model, self.images, self.batch_size)
         distances = np.sqrt(np.maximum(np.asarray(squared, dtype=np.float64), 0.0))
         radius = float(np.quantile(distances, 1.0 - self.nu))
         self.model.radius_squared.assign(np.float32(radius**2))

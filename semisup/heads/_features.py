@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from semisup._predict import batched_predict
 from semisup.data._validation import images_to_float
 from semisup.heads._head import check_positive_integer
 
@@ -110,7 +111,7 @@ def extract_features(encoder_or_strategy, X, batch_size=256, pooling="avg") -> n
     model = feature_extractor(encoder_or_strategy, x.shape[1:], pooling=pooling)
     if len(x) == 0:
         return np.zeros((0, model.output_shape[-1]), dtype=np.float32)
-    features = model.predict(x, batch_size=int(batch_size), verbose=0)
+    features = batched_predict(model, x, int(batch_size))
     return np.asarray(features, dtype=np.float32)
 
 

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from semisup import filters
+from semisup._predict import batched_predict
 from semisup._progress import TqdmEpochs
 from semisup.data._validation import check_labels, images_to_float
 from semisup.encoders import build_encoder, resolve
@@ -280,7 +281,8 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
 
     #: whether the strategy learns from unlabeled images at all (the supervised baseline does not)
     uses_unlabeled: bool = True
-    #: images per prediction batch
+    #: images per prediction batch (a last partial batch is padded to a full one, so that a
+    #: model compiles its predict step for one shape: `semisup._predict.batched_predict`)
     prediction_batch_size: int = 1024
 
     def __init__(
@@ -376,7 +378,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
                 f"X has images of shape {tuple(x.shape[1:])}, but this model was fitted on "
                 f"{self.input_shape_}."
             )
-        logits = self.model_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        logits = batched_predict(self.model_, x, self.prediction_batch_size)
         return softmax(np.asarray(logits, dtype=np.float64))
 
     def predict(self, X) -> np.ndarray:
@@ -781,13 +783,13 @@ class FrozenFeatureHeadMixin:
             return
         encoder.trainable = False
         extractor = feature_extractor(encoder, self.input_shape_, pooling=self.feature_pooling)
-        features = extractor.predict(x_labeled, batch_size=self.prediction_batch_size, verbose=0)
+        features = batched_predict(extractor, x_labeled, self.prediction_batch_size)
         head = make_head(self.head, random_state=self.random_state)
         head.fit(features, y_labeled)
         record = {"accuracy": [float(head.score(features, y_labeled))]}
         if validation is not None:
             x_val, y_val = validation
-            x_val = extractor.predict(x_val, batch_size=self.prediction_batch_size, verbose=0)
+            x_val = batched_predict(extractor, x_val, self.prediction_batch_size)
             record["val_accuracy"] = [float(head.score(x_val, y_val))]
         self.history_["classifier"] = record
         self.images_seen_ = getattr(self, "images_seen_", 0) + len(x_labeled)  # one encoder pass
@@ -804,5 +806,5 @@ class FrozenFeatureHeadMixin:
                 f"X has images of shape {tuple(x.shape[1:])}, but this model was fitted on "
                 f"{self.input_shape_}."
             )
-        features = self.model_.predict(x, batch_size=self.prediction_batch_size, verbose=0)
+        features = batched_predict(self.model_, x, self.prediction_batch_size)
         return np.asarray(self.head_.predict_proba(features), dtype=np.float64)

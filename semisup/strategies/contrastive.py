@@ -41,6 +41,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from semisup._predict import batched_predict
 from semisup.augmentation import (
     AUGMENTER_ARGUMENTS,
     augmenter_from_option,
@@ -417,8 +418,10 @@ class ContrastivePretraining(FrozenFeatureHeadMixin, BaseStrategy):
             images = images[rng.choice(len(images), COLLAPSE_SAMPLE_SIZE, replace=False)]
         model = self.pretrain_model_
         inputs = keras.Input(shape=self.input_shape_, name="images")
-        features = keras.Model(inputs, model.pool(model.encoder(inputs))).predict(
-            images, batch_size=self.prediction_batch_size, verbose=0
+        features = batched_predict(
+            keras.Model(inputs, model.pool(model.encoder(inputs))),
+            images,
+            self.prediction_batch_size,
         )
         features = np.asarray(features, dtype=np.float32)  # bfloat16 under a mixed precision
         # The projector's BatchNorm as the loss saw it (batch statistics), not its moving

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from semisup._predict import batched_predict
 from semisup.augmentation import augmenter_from_option, check_augmentation_option
 from semisup.evaluation.calibration import apply_temperature, fit_temperature
 from semisup.strategies._base import BaseStrategy, softmax
@@ -234,13 +235,11 @@ class SelfTraining(BaseStrategy):
         self._set_model(model, model._semisup_encoder)
 
     def _predict_pool(self, model, x_pool, validation):
-        logits = np.asarray(
-            model.predict(x_pool, batch_size=self.prediction_batch_size, verbose=0), np.float64
-        )
+        logits = np.asarray(batched_predict(model, x_pool, self.prediction_batch_size), np.float64)
         temperature = None
         if self.weighting == "calibrated":
             x_val, y_val = validation
-            val_logits = model.predict(x_val, batch_size=self.prediction_batch_size, verbose=0)
+            val_logits = batched_predict(model, x_val, self.prediction_batch_size)
             temperature = fit_temperature(val_logits, y_val)
             proba = apply_temperature(logits, temperature)
         else:
