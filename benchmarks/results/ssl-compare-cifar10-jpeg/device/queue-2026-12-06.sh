@@ -6,8 +6,9 @@
 bash .stage1/copy.sh && nvidia-smi --query-gpu=name --format=csv,noheader   # first call
 # That first call was refused ("no device machine could be started right now", each followed
 # by a hold-off of ~9 min for the kind) at 02:30, 02:41, 03:09, 03:22, 03:36, 03:48 and
-# 04:01 UTC (two more calls inside hold-offs were answered at once); each refused start cost
-# ~180 s of the session's 1,800 s of device time. It got an H100 at 04:14 with 512 s left,
+# 04:01 UTC (six more calls inside hold-offs were answered at once, 15 s each); the refused
+# starts cost ~170-180 s each: 1,288 s of the session's 1,800 s of device time were gone
+# before a machine came. It got an H100 at 04:14 with 512 s left,
 # too little for the floor's two 100,000-step cells, so only Mean Teacher and the Pi-model
 # seed 2 ran (commit dfe4b38; the training code is 4fdafee's):
 bash .stage2/copy.sh                                                          # call 2
