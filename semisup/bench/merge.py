@@ -24,6 +24,13 @@ cell id of its new name, its predictions file moves to that id's file name, and 
 `renamed_from` (the old strategy name and cell id). Rows already in the output folder are never
 renamed.
 
+A strategy spelled two ways (`fixmatch[mu=1,steps=9]` on one command line, `fixmatch[mu=1,
+steps=9]` on another: the same strategy and parameters) would otherwise be two strategies in the
+report. A row taken from an input whose strategy parses to the same name and parameters as one
+met before (the output folder's rows first, then the inputs in order) gets that first spelling,
+as a rename would give it (new cell id and predictions file name, `renamed_from`), and the
+summary says so.
+
 Example:
     >>> from semisup.bench.merge import merge_runs
     >>> summary = merge_runs("runs/merged", ["runs/seed0", "runs/seed1"])  # doctest: +SKIP
@@ -71,6 +78,8 @@ class MergeSummary:
         files_copied: files (predictions, splits) copied into the output folder.
         config_note: why `config.json` was not written, or None when it was.
         renamed: rows renamed (`rename`), per old strategy name.
+        respelled: rows given the spelling met first of the same strategy and parameters, per
+            spelling they had: {old spelling: (the spelling they got, rows)}.
     """
 
     out_dir: Path
@@ -80,6 +89,7 @@ class MergeSummary:
     files_copied: int = 0
     config_note: str | None = None
     renamed: dict[str, int] = field(default_factory=dict)
+    respelled: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -91,6 +101,9 @@ class MergeSummary:
         before = f" ({self.already_there} already there)" if self.already_there else ""
         renamed = "".join(
             f"; {_count(count, 'row')} of {old} renamed" for old, count in self.renamed.items()
+        ) + "".join(
+            f"; {_count(count, 'row')} of {old} respelled {new} (the same strategy and parameters)"
+            for old, (new, count) in self.respelled.items()
         )
         return (
             f"merged {_count(self.n_rows, 'row')} into {self.out_dir}{before}: {parts}; "
@@ -178,6 +191,16 @@ def _checked_renames(rename) -> dict[str, tuple[str, dict]]:
             )
         checked[old] = (new, new_params)
     return checked
+
+
+def _spec_key(name) -> tuple[str, str] | None:
+    """What a strategy name means, whatever its spelling: (strategy, its parameters as sorted
+    JSON); None for a name that is not a spec (left as it is)."""
+    try:
+        base, params = parse_strategy(name)
+    except ValueError:
+        return None
+    return base, json.dumps(params, sort_keys=True)
 
 
 def _same_value(recorded, stated) -> bool:
@@ -287,6 +310,9 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
             strategy whose every parameter must be what the row's `params` recorded. A renamed
             row gets its new name's cell id and predictions file name and records
             `renamed_from`; no `config.json` is written then (the rows are not one grid's).
+            A row of an input whose strategy is another spelling of one met before (the same
+            strategy and parameters) gets the first spelling the same way, with or without
+            `rename`.
 
     Returns:
         A `MergeSummary` (`summary.line()` is the one-line account).
@@ -334,6 +360,7 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
     # (cell_id of a renamed row, input folder) -> the predictions file it had there
     sources: dict[tuple[str, Path], str] = {}
     input_strategies: set[str] = set()
+    spellings: dict[tuple[str, str], str] = {}  # what a strategy name means -> first spelling
     summary = MergeSummary(out_dir)
     for folder in folders:
         for transient in ("checkpoints", "claims"):
@@ -349,13 +376,22 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
         for row in load_rows(folder):
             if folder.resolve() != out_key:
                 input_strategies.add(str(row.get("strategy")))
-                if row.get("strategy") in renames:
-                    old = row["strategy"]
+                old = row.get("strategy")
+                new, stated = renames.get(old, (old, {}))
+                key = _spec_key(new)
+                spelled = new if key is None else spellings.setdefault(key, new)
+                if spelled != old:
                     source = _artifact_path(folder, row, "predictions_file")
-                    row = _renamed_row(folder, row, old, *renames[old])
+                    row = _renamed_row(folder, row, old, spelled, stated)
                     if source is not None:
                         sources[row["cell_id"], folder] = source
-                    summary.renamed[old] = summary.renamed.get(old, 0) + 1
+                    if old in renames:
+                        summary.renamed[old] = summary.renamed.get(old, 0) + 1
+                    if spelled != new:
+                        count = summary.respelled.get(new, (spelled, 0))[1]
+                        summary.respelled[new] = (spelled, count + 1)
+            elif (key := _spec_key(row.get("strategy"))) is not None:
+                spellings.setdefault(key, row["strategy"])
             cell = str(row["cell_id"])
             canonical = json.dumps(row, sort_keys=True)
             if cell in kept:
@@ -424,8 +460,18 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
             None,
             ("strategies were renamed (--rename): the merged rows are not the cells of one grid"),
         )
+    elif summary.respelled:
+        config, summary.config_note = (
+            None,
+            "strategies were respelled: the inputs' grids name them otherwise than the rows",
+        )
     else:
         config, summary.config_note = _merged_config(folders)
+    if config is None and (out_dir / "config.json").is_file():
+        summary.config_note += (
+            f"; {out_dir / 'config.json'} is left as it was, the grid of the rows it was "
+            "written with, not of all the merged rows"
+        )
 
     # ---- write: the files first, so a row never names a file that is not there yet
     out_dir.mkdir(parents=True, exist_ok=True)

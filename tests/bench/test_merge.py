@@ -490,6 +490,98 @@ def test_command_line_rename(tmp_path, capsys):
     assert not (tmp_path / "other").exists()
 
 
+def one_seed_of(tmp_path, name, strategy, seed, accuracy=0.5):
+    """A run folder of one `strategy` cell of `seed`, recorded with epochs=5 and threshold 0.9."""
+    row = make_row(strategy, seed, accuracy)
+    row["params"] = {"epochs": 5, "confidence_threshold": 0.9}
+    row["predictions_file"] = predictions_file(row["cell_id"])
+    return make_run(tmp_path / name, [row])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "self_training[epochs=5,confidence_threshold=0.9]",  # no spaces
+        "self_training[confidence_threshold=0.9, epochs=5]",  # other order
+        "self_training[ epochs = 5 , confidence_threshold = 0.9 ]",
+    ],
+)
+def test_another_spelling_of_a_strategy_gets_the_one_met_first(tmp_path, other):
+    first = "self_training[epochs=5, confidence_threshold=0.9]"
+    out = one_seed_of(tmp_path, "out", first, 0, 0.50)
+    later = one_seed_of(tmp_path, "later", other, 1, 0.56)
+    before = files_of(later)
+
+    summary = merge_runs(out, [later], force=True)
+
+    assert summary.respelled == {other: (first, 1)} and summary.renamed == {}
+    assert summary.line().endswith(
+        f"1 row of {other} respelled {first} (the same strategy and parameters)"
+    )
+    assert summary.config_note.startswith("strategies were respelled")
+    assert "config.json is left as it was" in summary.config_note  # OUT had one; not rewritten
+    rows = {row["seed"]: row for row in load_rows(out)}
+    assert {row["strategy"] for row in rows.values()} == {first}
+    respelled = rows[1]
+    assert respelled["cell_id"] == f"fer2013|{first}|none|seed|1|conv4"
+    assert respelled["renamed_from"] == {
+        "strategy": other,
+        "cell_id": f"fer2013|{other}|none|seed|1|conv4",
+    }
+    assert "renamed_from" not in rows[0]
+    assert (out / respelled["predictions_file"]).read_bytes() == before[
+        predictions_file(f"fer2013|{other}|none|seed|1|conv4")
+    ]
+    assert files_of(later) == before  # the input is only read
+    text = write_report(out).read_text()
+    assert f"| {first} | none | 2 | 0.5300 +- 0.0424 |" in text  # one strategy, both seeds
+
+
+def test_other_parameters_are_not_another_spelling(tmp_path):
+    out = one_seed_of(tmp_path, "out", "self_training[epochs=5]", 0)
+    later = one_seed_of(tmp_path, "later", "self_training[epochs=6]", 1)
+    summary = merge_runs(out, [later], force=True)
+    assert summary.respelled == {}
+    assert summary.config_note is None  # one grid: config.json is written
+    assert {row["strategy"] for row in load_rows(out)} == {
+        "self_training[epochs=5]",
+        "self_training[epochs=6]",
+    }
+
+
+def test_two_spellings_among_the_inputs_take_the_first_inputs(tmp_path):
+    a = one_seed_of(tmp_path, "a", "self_training[epochs=5,confidence_threshold=0.9]", 0)
+    b = one_seed_of(tmp_path, "b", "self_training[epochs=5, confidence_threshold=0.9]", 1)
+    summary = merge_runs(tmp_path / "out", [a, b])
+    assert summary.respelled == {
+        "self_training[epochs=5, confidence_threshold=0.9]": (
+            "self_training[epochs=5,confidence_threshold=0.9]",
+            1,
+        )
+    }
+    assert not (tmp_path / "out" / "config.json").exists()
+    assert {row["strategy"] for row in load_rows(tmp_path / "out")} == {
+        "self_training[epochs=5,confidence_threshold=0.9]"
+    }
+
+
+def test_a_rename_to_another_spelling_ends_at_the_spelling_there(tmp_path):
+    first = "self_training[epochs=5, confidence_threshold=0.9]"
+    out = one_seed_of(tmp_path, "out", first, 0)
+    plain = one_seed_of(tmp_path, "plain", "self_training", 1)
+    summary = merge_runs(
+        out,
+        [plain],
+        force=True,
+        rename={"self_training": "self_training[epochs=5,confidence_threshold=0.9]"},
+    )
+    assert summary.renamed == {"self_training": 1}
+    assert summary.respelled == {"self_training[epochs=5,confidence_threshold=0.9]": (first, 1)}
+    row = next(row for row in load_rows(out) if row["seed"] == 1)
+    assert row["strategy"] == first
+    assert row["renamed_from"]["strategy"] == "self_training"  # what it ran as
+
+
 # ------------------------------------------------------------------------------------------
 # end to end: two real runs of one grid, one seed each
 
