@@ -432,6 +432,17 @@ def parse_strategy(spec: str) -> tuple[str, dict]:
     return parse_spec(spec, "Strategy", "self_training[weighting=calibrated]")
 
 
+def strategy_key(spec) -> tuple[str, str] | None:
+    """What a strategy spec means, whatever its spelling: (name, its parameters as sorted JSON),
+    so `"fixmatch[mu=1,steps=9]"` and `"fixmatch[steps=9, mu=1]"` have one key; None for a text
+    that is not a spec."""
+    try:
+        base, params = parse_strategy(spec)
+    except ValueError:
+        return None
+    return base, json.dumps(params, sort_keys=True)
+
+
 def parse_validation(spec: str) -> tuple[str, float | None]:
     """`"none"`, `"dataset"`, `"auto"` or `"labeled:F"` with 0 < F < 1."""
     if spec in ("none", "dataset", "auto"):

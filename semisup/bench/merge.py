@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from semisup._atomic import atomic_path
-from semisup.bench.config import GRID_KEYS, parse_strategy
+from semisup.bench.config import GRID_KEYS, parse_strategy, strategy_key
 from semisup.bench.report import load_rows
 from semisup.bench.runner import CELL_KEYS, RESULTS_FILE, cell_id, predictions_file, read_results
 
@@ -191,16 +191,6 @@ def _checked_renames(rename) -> dict[str, tuple[str, dict]]:
             )
         checked[old] = (new, new_params)
     return checked
-
-
-def _spec_key(name) -> tuple[str, str] | None:
-    """What a strategy name means, whatever its spelling: (strategy, its parameters as sorted
-    JSON); None for a name that is not a spec (left as it is)."""
-    try:
-        base, params = parse_strategy(name)
-    except ValueError:
-        return None
-    return base, json.dumps(params, sort_keys=True)
 
 
 def _same_value(recorded, stated) -> bool:
@@ -378,7 +368,7 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
                 input_strategies.add(str(row.get("strategy")))
                 old = row.get("strategy")
                 new, stated = renames.get(old, (old, {}))
-                key = _spec_key(new)
+                key = strategy_key(new)
                 spelled = new if key is None else spellings.setdefault(key, new)
                 if spelled != old:
                     source = _artifact_path(folder, row, "predictions_file")
@@ -390,7 +380,7 @@ def merge_runs(out_dir, run_dirs, force: bool = False, rename=None) -> MergeSumm
                     if spelled != new:
                         count = summary.respelled.get(new, (spelled, 0))[1]
                         summary.respelled[new] = (spelled, count + 1)
-            elif (key := _spec_key(row.get("strategy"))) is not None:
+            elif (key := strategy_key(row.get("strategy"))) is not None:
                 spellings.setdefault(key, row["strategy"])
             cell = str(row["cell_id"])
             canonical = json.dumps(row, sort_keys=True)

@@ -24,7 +24,7 @@ import os
 import shutil
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from semisup.bench.config import (
     parse_strategy,
     parse_validation,
     strategy_class,
+    strategy_key,
 )
 
 RESULTS_FILE = "results.jsonl"
@@ -90,6 +91,52 @@ def expand_grid(config: BenchConfig) -> list[dict]:
     for cell in cells:
         cell["cell_id"] = cell_id(cell)
     return cells
+
+
+def adopt_spellings(config: BenchConfig, rows: list[dict]) -> tuple[BenchConfig, dict[str, str]]:
+    """The grid with each strategy spelled as the run folder's rows spell the same strategy and
+    parameters, else as the grid names it first.
+
+    A strategy's spec is part of each cell's key, so `fixmatch[mu=1,steps=9]` typed where the
+    folder's rows say `fixmatch[mu=1, steps=9]` (spaces, the parameters' order) would run
+    finished cells again and report the two spellings as two strategies. Per-spec `params`
+    move with the spelling.
+
+    Returns:
+        The grid (the same object where nothing changed) and {spelling given: spelling used}.
+
+    Raises:
+        ValueError: `params` give two spellings of one strategy different parameters.
+    """
+    spellings: dict[tuple[str, str], str] = {}
+    for row in rows:
+        key = strategy_key(row.get("strategy"))
+        if key is not None:
+            spellings.setdefault(key, row["strategy"])
+    respelled: dict[str, str] = {}
+    strategies: list[str] = []
+    for name in config.strategies:
+        key = strategy_key(name)
+        spelled = name if key is None else spellings.setdefault(key, name)
+        if spelled != name:
+            respelled[name] = spelled
+        if spelled not in strategies:
+            strategies.append(spelled)
+    if not respelled:
+        return config, {}
+    params = dict(config.params)
+    for old, new in respelled.items():
+        if isinstance(params.get(old), dict):
+            moved = params.pop(old)
+            if isinstance(params.get(new), dict) and params[new] != moved:
+                raise ValueError(
+                    f"params give {old!r} {moved} and {new!r} {params[new]}: two spellings of "
+                    "one strategy (the same name and parameters) with other settings. Give "
+                    "them under one spelling, or name the setting in the spec to make a "
+                    "variant of its own."
+                )
+            params[new] = moved
+    return replace(config, strategies=strategies, params=params), respelled
 
 
 def read_results(path: Path, repair: bool = True) -> list[dict]:
@@ -562,6 +609,8 @@ class GridPlan:
             from the finished cells of the same strategy with every parameter the same but its
             training length (`steps` or `images`), scaled by the ratio of the lengths.
         scaled: the ids of the estimates scaled from other training lengths.
+        respelled: {strategy as given: as the grid runs it}, for strategies that `run_dir`'s
+            rows (or the grid, earlier) spell otherwise (`adopt_spellings`).
     """
 
     config: BenchConfig
@@ -571,6 +620,7 @@ class GridPlan:
     params: dict[str, dict]
     estimates: dict[str, float] = field(default_factory=dict)
     scaled: set[str] = field(default_factory=set)
+    respelled: dict[str, str] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[dict]:
@@ -584,6 +634,11 @@ class GridPlan:
         lines = [
             f"dry run: {len(self.cells)} cells, {done} already finished in {results} "
             f"(skipped), {len(self.pending)} to run; nothing is trained or written",
+        ]
+        lines += [
+            f"  strategy {old!r} runs as {new!r}: the same strategy and parameters, spelled as "
+            f"{results} (or the grid, earlier) spells it"
+            for old, new in self.respelled.items()
         ]
         lines += [f"  to run: {cell['cell_id']}" for cell in self.pending]
         if self.estimates:
@@ -631,6 +686,7 @@ def plan(config: BenchConfig, run_dir, force: bool = False) -> GridPlan:
     run_dir = Path(run_dir)
     results = run_dir / RESULTS_FILE
     rows = [] if force else read_results(results, repair=False)
+    config, respelled = adopt_spellings(config, rows)
     cells = expand_grid(config)
     _check_finished_settings(config, cells, rows, results)
     params = {
@@ -654,7 +710,7 @@ def plan(config: BenchConfig, run_dir, force: bool = False) -> GridPlan:
         if longer:
             estimates[cell["cell_id"]] = sum(longer) / len(longer)
             scaled.add(cell["cell_id"])
-    return GridPlan(config, run_dir, cells, finished, params, estimates, scaled)
+    return GridPlan(config, run_dir, cells, finished, params, estimates, scaled, respelled)
 
 
 # What makes a finished cell's fit time an estimate of a pending one's: all but the seed and
@@ -737,10 +793,14 @@ def run(
         results.rename(results.with_name(f"{RESULTS_FILE}.replaced-{stamp}"))
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
         shutil.rmtree(run_dir / "splits", ignore_errors=True)
+    rows = read_results(results)  # sets a torn last line aside before the plan reads the rows
+    config, respelled = adopt_spellings(config, rows)
+    if verbose:
+        for old, new in respelled.items():
+            print(f"strategy {old!r} runs as {new!r}, the same strategy and parameters", flush=True)
     with atomic_path(run_dir / "config.json") as temporary:
         temporary.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
 
-    rows = read_results(results)  # sets a torn last line aside before the plan reads the rows
     grid = plan(config, run_dir)  # what --dry-run prints is what runs
     pending = grid.pending
     if verbose:

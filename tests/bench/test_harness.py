@@ -294,6 +294,48 @@ def test_a_dry_run_from_the_command_line(tmp_path, capsys):
     )  # the demo preset's batch
 
 
+def test_another_spelling_of_a_finished_strategy_is_that_strategy(tmp_path, capsys):
+    first, other = "supervised[epochs=1, verbose=0]", "supervised[verbose=0,epochs=1]"
+
+    def grid(strategy, **params):
+        return tiny_config(
+            strategies=[strategy], filters=["none"], params={"batch_size": 32, **params}
+        )
+
+    (row,) = run(grid(first), tmp_path, verbose=0, report=False)
+    before = (tmp_path / "results.jsonl").read_bytes()
+    planned = plan(grid(other), tmp_path)
+    assert planned.respelled == {other: first} and planned.pending == []
+    assert planned.config.strategies == [first]
+    assert (
+        f"  strategy {other!r} runs as {first!r}: the same strategy and parameters, spelled as "
+        f"{tmp_path / 'results.jsonl'} (or the grid, earlier) spells it"
+    ) in planned.lines()
+
+    rows = run(grid(other), tmp_path, verbose=1, report=False)  # nothing to train
+    assert [r["cell_id"] for r in rows] == [row["cell_id"]]
+    assert (tmp_path / "results.jsonl").read_bytes() == before
+    assert f"strategy {other!r} runs as {first!r}" in capsys.readouterr().out
+    assert json.loads((tmp_path / "config.json").read_text())["strategies"] == [first]
+    # other values are another variant, not another spelling
+    assert plan(grid("supervised[epochs=2, verbose=0]"), tmp_path).respelled == {}
+
+
+def test_two_spellings_in_one_grid_are_one_strategy_and_its_params_move_with_it():
+    from semisup.bench.runner import adopt_spellings
+
+    a, b = "mean_teacher[steps=40,ema_decay=0.9]", "mean_teacher[ema_decay=0.9, steps=40]"
+    config = tiny_config(strategies=["supervised", a, b], params={b: {"batch_size": 16}})
+    adopted, respelled = adopt_spellings(config, [])
+    assert respelled == {b: a} and adopted.strategies == ["supervised", a]
+    assert adopted.params == {a: {"batch_size": 16}} and config.params == {b: {"batch_size": 16}}
+    assert len(expand_grid(adopted)) == 2 * 2 - 1  # supervised has no filtered cell
+    assert adopt_spellings(tiny_config(), [{"strategy": "supervised"}]) == (tiny_config(), {})
+    clash = tiny_config(strategies=[a, b], params={a: {"batch_size": 8}, b: {"batch_size": 16}})
+    with pytest.raises(ValueError, match="two spellings of one strategy"):
+        adopt_spellings(clash, [])
+
+
 def test_test_time_augmentation_adds_an_evaluation_and_keeps_the_plain_one(tmp_path):
     plain = tiny_config(strategies=["supervised"], filters=["none"], params={"epochs": 1})
     augmented = tiny_config(
