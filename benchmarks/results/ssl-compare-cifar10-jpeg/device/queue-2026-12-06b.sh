@@ -24,6 +24,8 @@ bash benchmarks/device_follow.sh 580 1                                        # 
 #   semisup bench merge --force results/ssl-compare-cifar10-jpeg <run folder> \
 #     --rename 'fixmatch[unlabeled_weight=0,mu=1,steps=100000]=fixmatch[unlabeled_weight=0, mu=1, steps=100000]'
 #   semisup bench report results/ssl-compare-cifar10-jpeg
+# (since commit 3243ac5 the merge gives another spelling of a strategy already there that
+# spelling by itself, without --rename; the rows come out the same, checked on these two)
 # With 445 s left on the warm machine (data already there), the bfloat16 half of the queue's
 # "bfloat16 against float32 at an equal number of steps" line ran next
 # (results/fixmatch-wrn28_2-bf16-vs-fp32-30k-cifar10-jpeg):
