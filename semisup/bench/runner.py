@@ -826,13 +826,26 @@ def run(
     return rows
 
 
+def _unaffected_by_limit(row: dict, limit: float | None) -> bool:
+    """Whether a finished cell would have trained the same under the time limit `limit`: its
+    own limit did not stop it, and its whole fit took less than `limit` (or there is none), so
+    `limit` would not have stopped it either."""
+    seconds = row.get("fit_seconds")
+    return (
+        row.get("stopped_by_time_limit") is False
+        and isinstance(seconds, (int, float))
+        and (limit is None or seconds < limit)
+    )
+
+
 def _check_finished_settings(config: BenchConfig, cells: list, rows: list, results: Path) -> None:
     """Refuse to skip a finished cell that this grid would run with other settings.
 
     A cell's key holds its data set, strategy spec, filter, budget, seed and encoder, not the
     values given by `params` (`--set`) or `time_limit_s`: without this check a re-run with
     `--set steps=40` into a folder where the cell finished with `steps=20` would skip it as done
-    and report the old numbers as if they were the new ones.
+    and report the old numbers as if they were the new ones. Another time limit is no change
+    for a cell that no limit stopped and that finished within the new one.
     """
     by_id = {row["cell_id"]: row for row in rows}
     for cell in cells:
@@ -846,7 +859,11 @@ def _check_finished_settings(config: BenchConfig, cells: list, rows: list, resul
             for key, value in wanted.items()
             if key in stored and stored[key] != value
         ]
-        if "time_limit_s" in row and row["time_limit_s"] != config.time_limit_s:
+        if (
+            "time_limit_s" in row
+            and row["time_limit_s"] != config.time_limit_s
+            and not _unaffected_by_limit(row, config.time_limit_s)
+        ):
             changed.append(
                 f"time_limit_s={row['time_limit_s']!r} there, {config.time_limit_s!r} now"
             )

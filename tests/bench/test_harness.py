@@ -186,6 +186,38 @@ def test_a_finished_cell_with_other_parameters_is_not_skipped_silently(tmp_path)
     assert len((tmp_path / "results.jsonl").read_text().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("there", "stopped", "fit_seconds", "now", "skipped"),
+    [
+        (1500, False, 837.0, 1200, True),  # not stopped, and within the new limit
+        (1500, False, 837.0, None, True),  # no limit now: nothing would stop it
+        (1500, False, 837.0, 800, False),  # the new limit would have stopped it
+        (600, True, 600.2, 1200, False),  # stopped by its own limit: it trained less
+        (None, False, 837.0, 1200, True),
+        (1500, None, 837.0, 1200, False),  # a row that does not say whether it was stopped
+    ],
+)
+def test_another_time_limit_changes_only_cells_it_would_have_stopped(
+    tmp_path, there, stopped, fit_seconds, now, skipped
+):
+    config = tiny_config(strategies=["supervised"], filters=["none"], time_limit_s=now)
+    (cell,) = expand_grid(config)
+    row = {
+        "cell_id": cell["cell_id"],
+        "params": {"epochs": 2, "batch_size": 32},
+        "time_limit_s": there,
+        "fit_seconds": fit_seconds,
+    }
+    if stopped is not None:
+        row["stopped_by_time_limit"] = stopped
+    append_row(tmp_path / "results.jsonl", row)
+    if skipped:
+        assert plan(config, tmp_path).pending == []
+    else:
+        with pytest.raises(ValueError, match=f"time_limit_s={there!r} there, {now!r} now"):
+            plan(config, tmp_path)
+
+
 def test_a_dry_run_lists_the_cells_to_run_and_writes_nothing(tmp_path):
     config = tiny_config()
     run_dir = tmp_path / "run"
