@@ -3,7 +3,8 @@
 Layout of a run folder:
 
     results.jsonl         one row per finished cell (see SCHEMA.md), appended and fsync'ed
-    config.json           the grid of the latest invocation
+    config.json           the grid of the latest invocation that started (one refused before
+                          its first cell leaves it as it was)
     splits/               the label split of each (data set, budget, seed), as .npz indices
     predictions/<cell>.npz  each finished cell's class probabilities on every non-training split
                           (float16, with the true labels), for later analysis such as calibration
@@ -794,16 +795,14 @@ def run(
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
         shutil.rmtree(run_dir / "splits", ignore_errors=True)
     rows = read_results(results)  # sets a torn last line aside before the plan reads the rows
-    config, respelled = adopt_spellings(config, rows)
-    if verbose:
-        for old, new in respelled.items():
-            print(f"strategy {old!r} runs as {new!r}, the same strategy and parameters", flush=True)
+    grid = plan(config, run_dir)  # what --dry-run prints is what runs
+    config = grid.config  # spelled as the folder's rows spell its strategies (adopt_spellings)
     with atomic_path(run_dir / "config.json") as temporary:
         temporary.write_text(json.dumps(config.to_dict(), indent=2) + "\n")
-
-    grid = plan(config, run_dir)  # what --dry-run prints is what runs
     pending = grid.pending
     if verbose:
+        for old, new in grid.respelled.items():
+            print(f"strategy {old!r} runs as {new!r}, the same strategy and parameters", flush=True)
         print(
             f"{len(grid.cells)} cells, {len(grid.cells) - len(pending)} already finished in "
             f"{results}",
