@@ -37,6 +37,10 @@ bash benchmarks/device_follow.sh 515 3                                        # 
 #   contrastive, ResNet v2: pretraining epoch 25 of 50 (32 s an epoch)
 #   one-step autoencoder, ResNet v2: epoch 17 of 100 (29 s an epoch)
 #   DenseNet-BC: no cell started (6 workers busy)
+# The progress bars of one grid's workers share a log and do not name their cell: the two
+# contrastive cells are told apart by speed (ResNet v2 is the slower encoder: its supervised
+# fit took 726 s against WRN-28-2's 158 s beside it, and its two-step autoencoder's checkpoint,
+# which came back, was at reconstruction epoch 18, the 27.7 s-an-epoch bar).
 # The last call brought back two cells' checkpoints (self-training ResNet v1, round 2; the
 # two-step autoencoder ResNet v2, reconstruction epoch 18), the others did not fit in a call's
 # 64 MiB. Merged (grid configs: config-*.json, timings: timing-2026-12-06c.txt):
