@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import keras
 from tqdm.auto import tqdm
+
+_label: contextvars.ContextVar[str] = contextvars.ContextVar("semisup_progress_label", default="")
+
+
+@contextlib.contextmanager
+def progress_label(text: str):
+    """Begin the description of every epoch bar opened inside the block with `text`.
+
+    The harness's parallel workers (`semisup bench --jobs N`) share one log: each names the
+    cell it trains this way, so that a strategy's bars say which cell they belong to.
+    """
+    token = _label.set(text)
+    try:
+        yield
+    finally:
+        _label.reset(token)
 
 
 class TqdmEpochs(keras.callbacks.Callback):
@@ -22,7 +41,8 @@ class TqdmEpochs(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         total = self.params.get("epochs") if self.params else None
-        self._bar = tqdm(total=total, desc=self.description, unit="epoch", leave=self.leave)
+        description = f"{_label.get()}{self.description}"
+        self._bar = tqdm(total=total, desc=description, unit="epoch", leave=self.leave)
 
     def on_epoch_end(self, epoch, logs=None):
         if self._bar is None:

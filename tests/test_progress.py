@@ -1,4 +1,4 @@
-from semisup._progress import TqdmEpochs
+from semisup._progress import TqdmEpochs, progress_label
 
 
 def _bar_after(epochs, total=10):
@@ -23,3 +23,22 @@ def test_a_resumed_fit_counts_from_the_epoch_it_resumed_at():
     # BackupAndRestore resumed the fit at epoch 6 of 10: the bar ends at 10 of 10, not 4
     n, initial, _ = _bar_after(range(6, 10))
     assert (n, initial) == (10, 6)
+
+
+def _description():
+    callback = TqdmEpochs("Supervised classifier", leave=False)
+    callback.set_params({"epochs": 1})
+    callback.on_train_begin()
+    description = callback._bar.desc
+    callback.on_train_end()
+    return description
+
+
+def test_a_label_begins_the_bars_opened_inside_its_block_only():
+    with progress_label("[worker 1] fer2013|supervised|none|seed|0 "):
+        inside = _description()
+        with progress_label(""):
+            nested = _description()
+        after_nested = _description()
+    assert inside == after_nested == "[worker 1] fer2013|supervised|none|seed|0 Supervised classifier"
+    assert nested == _description() == "Supervised classifier"

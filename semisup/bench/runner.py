@@ -33,6 +33,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from semisup._atomic import atomic_path
+from semisup._progress import progress_label
 from semisup.bench.config import (
     BenchConfig,
     parse_budget,
@@ -578,9 +579,11 @@ def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: 
             datasets[cell["dataset"]] = load(
                 cell["dataset"], data_dir=config.data_dir, progress=bool(verbose)
             )
-        row = run_cell(
-            cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
-        )
+        # a worker's strategy bars share the log with the other workers': name the cell
+        with progress_label(f"{prefix}{cell['cell_id']} " if claim else ""):
+            row = run_cell(
+                cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
+            )
         append_row(results, row)
         rows.append(row)
         if verbose:

@@ -592,7 +592,7 @@ def test_parallel_workers_run_every_cell_once(tmp_path, capfd):
     # more cells than workers, so a worker claims a second cell; the quickest strategy, as the
     # cells' training is what test_run_resume_and_force checks (the claims do not depend on it)
     config = tiny_config(strategies=["supervised"], filters=["none"], seeds=[0, 1, 2])
-    rows = run(config, tmp_path, verbose=0, report=False, jobs=2)
+    rows = run(config, tmp_path, verbose=2, report=False, jobs=2)
     ids = [row["cell_id"] for row in rows]
     assert len(ids) == len(set(ids)) == len(expand_grid(config)) == 3
     assert not (tmp_path / "claims").exists()
@@ -600,7 +600,12 @@ def test_parallel_workers_run_every_cell_once(tmp_path, capfd):
     assert len(lines) == 3 and all(json.loads(line) for line in lines)
     # each worker loads the runner once: `-m semisup.bench.runner` made runpy warn that the
     # module was imported by the package before it ran as __main__ (a second copy of it)
-    assert "found in sys.modules" not in capfd.readouterr().err
+    err = capfd.readouterr().err
+    assert "found in sys.modules" not in err
+    # the workers share one log: each strategy bar names its worker and cell
+    for cell_id in ids:
+        assert re.search(rf"\[worker \d\] {re.escape(cell_id)} Supervised classifier", err)
+    assert not re.search(r"(^|\r|\n)Supervised classifier", err)
     with pytest.raises(ValueError, match="jobs"):
         run(config, tmp_path, verbose=0, jobs=0)
 
