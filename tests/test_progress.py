@@ -35,10 +35,11 @@ def _description():
 
 
 def test_a_label_begins_the_bars_opened_inside_its_block_only():
-    with progress_label("[worker 1] fer2013|supervised|none|seed|0 "):
+    label = "[worker 1] fer2013|supervised|none|seed|0 "
+    with progress_label(label):
         inside = _description()
         with progress_label(""):
             nested = _description()
         after_nested = _description()
-    assert inside == after_nested == "[worker 1] fer2013|supervised|none|seed|0 Supervised classifier"
+    assert inside == after_nested == label + "Supervised classifier"
     assert nested == _description() == "Supervised classifier"
