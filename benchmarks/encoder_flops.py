@@ -4,15 +4,16 @@ For each registered encoder and input shape, compiles the encoder's forward pass
 mode and a training step's forward and backward pass (the gradient of the mean output with
 respect to the trainable weights, batch norms in training mode) with JAX, and reads the
 compiled programs' `cost_analysis()["flops"]`, divided by the batch. No GPU is needed: the count
-is the program's, not a timing, and the same on any device (XLA counts a multiply-add as two).
+is the compiled program's, not a timing (XLA counts a multiply-add as two; a GPU's compiler may
+fuse differently and count slightly otherwise).
 
     KERAS_BACKEND=jax python benchmarks/encoder_flops.py \
         --out benchmarks/results/encoder_flops.jsonl
 
 Operations are not time: an encoder of many thin layers (ResNet v2's 1x1 bottlenecks, DenseNet's
-concatenations) is bound by memory traffic and kernel launches more than by arithmetic, so its
-step can take longer than a wider encoder's with more operations (benchmarks/README.md, the
-`seed` preset with the new encoders).
+concatenations) can be bound by memory traffic and kernel launches more than by arithmetic, so
+its step can take longer than that of a wider encoder with as many operations (docs/encoders.md,
+"What each costs").
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ def main(argv=None) -> list[dict]:
     args = parser.parse_args(argv)
     if args.batch < 1:
         parser.error(f"--batch must be a positive integer, got {args.batch}")
-    shapes = [parse_shape(text) for text in args.shapes.split(",")]
+    try:
+        shapes = [parse_shape(text) for text in args.shapes.split(",")]
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
     rows = []
     for shape in shapes:
         for name in args.encoders.split(","):

@@ -10,6 +10,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -519,3 +520,36 @@ def test_stage_data_says_what_is_wrong(tmp_path, capsys):
     assert script.main(arguments) == 2  # the parts would travel as part of the tree
     assert "git does not ignore .stage1/" in capsys.readouterr().err
     assert not (repo / ".stage1").exists()
+
+
+@pytest.mark.backend
+def test_encoder_flops_counts_the_convolutions_per_image(tmp_path):
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("XLA's cost analysis needs the JAX backend (CI runs this under JAX)")
+    from semisup import encoders
+
+    script = load_script("encoder_flops")
+    shape = (32, 32, 1)
+    # the convolutions' multiply-adds, counted from the layers (two operations each)
+    encoder = encoders.get("conv4").build(shape)
+    convolutions = 0
+    for layer in encoder._flatten_layers():
+        if isinstance(layer, keras.layers.Conv2D):
+            height, width, _ = layer.output.shape[1:]
+            convolutions += 2 * height * width * int(np.prod(layer.kernel.shape))
+    out = tmp_path / "flops.jsonl"
+    rows = script.main(
+        ["--encoders", "conv4", "--shapes", "32x32x1", "--batch", "2", "--out", str(out)]
+    )
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["encoder"] == "conv4" == rows[0]["encoder"] and row["input_shape"] == [32, 32, 1]
+    assert row["params"] == encoder.count_params() and row["batch"] == 2
+    # per image, whatever the batch: the convolutions and a little for batch norm and pooling
+    assert 1.0 <= row["inference_flops_per_image"] / convolutions < 1.1
+    # a training step adds the backward pass: about twice the forward again
+    assert 2.5 < row["training_flops_per_image"] / row["inference_flops_per_image"] < 4
+    assert row["provenance"]["backend"] == "jax"
+    with pytest.raises(SystemExit):
+        script.main(["--shapes", "48x48"])
