@@ -33,7 +33,6 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from semisup._atomic import atomic_path
-from semisup._progress import progress_label
 from semisup.bench.config import (
     BenchConfig,
     parse_budget,
@@ -566,6 +565,7 @@ def _claim(run_dir: Path, cell: dict) -> bool:
 
 def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: str = ""):
     """Run `cells` one after another, appending each finished row; return the new rows."""
+    from semisup._progress import progress_label  # imports keras: merge and report do not
     from semisup.data import load
 
     results = run_dir / RESULTS_FILE
