@@ -36,6 +36,8 @@ bash benchmarks/device_follow.sh 515 3                                        # 
 #   two-step autoencoder, ResNet v2: reconstruction epoch 19 of 50 (27.7 s an epoch)
 #   contrastive, ResNet v2: pretraining epoch 25 of 50 (32 s an epoch)
 #   one-step autoencoder, ResNet v2: epoch 17 of 100 (29 s an epoch)
+#   one-step autoencoder, WRN-28-2: claimed when ResNet v2's supervised cell finished
+#     (~12 minutes in; claims/ in the returned run folder), no finished epoch shown by the end
 #   DenseNet-BC: no cell started (6 workers busy)
 # The progress bars of one grid's workers share a log and do not name their cell: the two
 # contrastive cells are told apart by speed (ResNet v2 is the slower encoder: its supervised
