@@ -1,11 +1,13 @@
-"""What each encoder costs per image: XLA's count of floating-point operations.
+"""What each encoder costs per image: XLA's count of floating-point operations and memory traffic.
 
 For each registered encoder and input shape, compiles the encoder's forward pass in inference
 mode and a training step's forward and backward pass (the gradient of the mean output with
 respect to the trainable weights, batch norms in training mode) with JAX, and reads the
-compiled programs' `cost_analysis()["flops"]`, divided by the batch. No GPU is needed: the count
-is the compiled program's, not a timing (XLA counts a multiply-add as two; a GPU's compiler may
-fuse differently and count slightly otherwise).
+compiled programs' `cost_analysis()` ("flops" and "bytes accessed"), divided by the batch. No
+GPU is needed: the counts are the compiled program's, not a timing (XLA counts a multiply-add as
+two; the bytes are what its operations read and write, summed over the program's fused
+operations, so they depend on how the compiler fused them: a GPU's compiler may fuse
+differently and count otherwise).
 
     KERAS_BACKEND=jax python benchmarks/encoder_flops.py \
         --out benchmarks/results/encoder_flops.jsonl
@@ -48,15 +50,17 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return height, width, channels
 
 
-def _flops(compiled) -> float:
+def _costs(compiled) -> tuple[float, float]:
+    """(flops, bytes accessed) of a compiled JAX program, from XLA's cost analysis."""
     analysis = compiled.cost_analysis()
     if isinstance(analysis, (list, tuple)):  # older JAX: one dict per device
         analysis = analysis[0]
-    return float(analysis["flops"])
+    return float(analysis["flops"]), float(analysis["bytes accessed"])
 
 
 def encoder_flops(name: str, input_shape: tuple[int, int, int], batch: int = 8) -> dict:
-    """One row: the encoder's parameters and XLA's flops per image, inference and training."""
+    """One row: the encoder's parameters and XLA's flops and bytes accessed per image,
+    inference and training."""
     import jax
     import jax.numpy as jnp
 
@@ -81,8 +85,8 @@ def encoder_flops(name: str, input_shape: tuple[int, int, int], batch: int = 8) 
         return jax.value_and_grad(loss, has_aux=True)(trainable)
 
     started = time.perf_counter()
-    inference = _flops(jax.jit(infer).lower(trainable, fixed, x).compile())
-    training = _flops(jax.jit(train).lower(trainable, fixed, x).compile())
+    inference, inference_bytes = _costs(jax.jit(infer).lower(trainable, fixed, x).compile())
+    training, training_bytes = _costs(jax.jit(train).lower(trainable, fixed, x).compile())
     return {
         "encoder": name,
         "input_shape": list(input_shape),
@@ -92,6 +96,8 @@ def encoder_flops(name: str, input_shape: tuple[int, int, int], batch: int = 8) 
         "batch": batch,
         "inference_flops_per_image": inference / batch,
         "training_flops_per_image": training / batch,
+        "inference_bytes_per_image": inference_bytes / batch,
+        "training_bytes_per_image": training_bytes / batch,
         "compile_seconds": time.perf_counter() - started,
         "provenance": provenance(),
     }
@@ -123,7 +129,8 @@ def main(argv=None) -> list[dict]:
                 f"{row['encoder']:>12} {'x'.join(map(str, shape)):>8}: "
                 f"{row['params']:>11,} parameters, "
                 f"{row['inference_flops_per_image'] / 1e6:>9,.1f} MFLOPs inference, "
-                f"{row['training_flops_per_image'] / 1e6:>9,.1f} MFLOPs training, per image",
+                f"{row['training_flops_per_image'] / 1e6:>9,.1f} MFLOPs training "
+                f"({row['training_bytes_per_image'] / 2**20:>7,.1f} MiB accessed), per image",
                 flush=True,
             )
     return rows

@@ -550,6 +550,10 @@ def test_encoder_flops_counts_the_convolutions_per_image(tmp_path):
     assert 1.0 <= row["inference_flops_per_image"] / convolutions < 1.1
     # a training step adds the backward pass: about twice the forward again
     assert 2.5 < row["training_flops_per_image"] / row["inference_flops_per_image"] < 4
+    # memory traffic: at least the input image read and the output maps written, in float32;
+    # a training step reads and writes more than the forward pass alone
+    least = 4 * (np.prod(shape) + np.prod(encoder.output_shape[1:]))
+    assert least < row["inference_bytes_per_image"] < row["training_bytes_per_image"]
     assert row["provenance"]["backend"] == "jax"
     with pytest.raises(SystemExit):
         script.main(["--shapes", "48x48"])
