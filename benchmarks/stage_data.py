@@ -241,6 +241,19 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
+    for folder in args.carried:
+        if not (repo / folder).is_dir() or not any(p.is_file() for p in (repo / folder).rglob("*")):
+            # found on a fresh checkout: the plan's last call would carry nothing and fail on
+            # the machine after the data calls had spent their device time
+            hint = ""
+            if Path(folder).name == ".whl":
+                hint = " (download Keras's wheels into it as ../shared/docs/DEVICE.md says)"
+            print(
+                f"stage_data: --with {folder}: no files under {repo / folder}, so the last "
+                f"call would carry nothing there{hint}",
+                file=sys.stderr,
+            )
+            return 2
     carried_bytes = sum(
         path.stat().st_size
         for folder in args.carried

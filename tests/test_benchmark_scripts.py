@@ -520,6 +520,17 @@ def test_stage_data_says_what_is_wrong(tmp_path, capsys):
     assert script.main(arguments) == 2  # the parts would travel as part of the tree
     assert "git does not ignore .stage1/" in capsys.readouterr().err
     assert not (repo / ".stage1").exists()
+    # a folder for the last call that a fresh checkout lacks, or that is empty
+    (repo / ".git" / "info" / "exclude").write_text("/.stage*/\n/.whl/\n")
+    assert script.main([*arguments, "--with", ".whl"]) == 2
+    error = capsys.readouterr().err
+    assert "--with .whl: no files under" in error and "DEVICE.md" in error
+    (repo / ".whl").mkdir()
+    assert script.main([*arguments, "--with", ".whl"]) == 2
+    assert not (repo / ".stage1").exists()
+    (repo / ".whl" / "keras.whl").write_bytes(b"wheel")
+    assert script.main([*arguments, "--with", ".whl"]) == 0
+    assert "'.whl'" in capsys.readouterr().out and (repo / ".stage1").is_dir()
 
 
 @pytest.mark.backend
