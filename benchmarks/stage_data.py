@@ -241,8 +241,10 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     repo = args.repo.resolve()
+    carried_bytes = 0
     for folder in args.carried:
-        if not (repo / folder).is_dir() or not any(p.is_file() for p in (repo / folder).rglob("*")):
+        sizes = [path.stat().st_size for path in (repo / folder).rglob("*") if path.is_file()]
+        if not sizes:
             # found on a fresh checkout: the plan's last call would carry nothing and fail on
             # the machine after the data calls had spent their device time
             hint = ""
@@ -254,12 +256,7 @@ def main(argv=None) -> int:
                 file=sys.stderr,
             )
             return 2
-    carried_bytes = sum(
-        path.stat().st_size
-        for folder in args.carried
-        for path in (repo / folder).rglob("*")
-        if path.is_file()
-    )
+        carried_bytes += sum(sizes)
     try:
         with tempfile.TemporaryDirectory() as joined:
             staged = stage(
