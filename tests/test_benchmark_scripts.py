@@ -408,6 +408,36 @@ def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
     assert brought_back(CALL_FILES_MIB="1") == ["old"]
 
 
+def test_device_follow_leaves_out_the_last_cell_when_the_archive_overshoots(tmp_path):
+    # cells whose bytes fit the room but whose archive (tar's headers on incompressible
+    # weights) does not: the cell that started last stays behind, the other comes back
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "timing.txt").write_text("")
+    (runs / "grid").mkdir()
+    (runs / "grid" / "results.jsonl").write_text("{}\n")
+    assert _follow(tmp_path, "0", "1", CHECKPOINTS="0").returncode == 3
+    runs_bytes = (tmp_path / "out" / "runs.tgz").stat().st_size
+    room = (1 << 20) - runs_bytes - (64 << 10)
+    for index, name in enumerate(["first", "second"]):
+        folder = runs / "grid" / "checkpoints" / name
+        folder.mkdir(parents=True)
+        size = room // 2 - 100  # the two together 200 bytes under the room
+        (folder / "weights.h5").write_bytes(random.Random(name).randbytes(size))
+        (runs / "grid" / "claims").mkdir(exist_ok=True)
+        (runs / "grid" / "claims" / name).touch()
+        os.utime(runs / "grid" / "claims" / name, (100 + index, 100 + index))
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="1")
+    assert result.returncode == 3, result.stderr
+    assert "over the room; the last started left out" in result.stdout
+    parts = sorted((tmp_path / "out").glob("checkpoints.tgz.part*"))
+    assert parts
+    with tarfile.open(fileobj=io.BytesIO(b"".join(p.read_bytes() for p in parts))) as packed:
+        files = [name for name in packed.getnames() if name.endswith(".h5")]
+    assert files == ["./grid/checkpoints/first/weights.h5"]
+    assert "not brought back" in result.stdout and "grid/checkpoints/second" in result.stdout
+
+
 def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
     script = load_script("stage_data")
     rng = random.Random(0)

@@ -274,6 +274,22 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return _mean_std(values)[0]
 
 
+PARTIAL_TIME_MARK = "†"
+PARTIAL_TIME_NOTE = (
+    f"{PARTIAL_TIME_MARK} resumed from a checkpoint whose epochs have no logged times (written "
+    "before semisup logged them): fit s counts only the training after the resume, so it is "
+    "less than the cell's whole training time, and images/s is left out."
+)
+
+
+def _partial_time(row: dict) -> bool:
+    """Whether a row's `fit_seconds` misses part of its training: the cell resumed from a
+    checkpoint (`resumed_from_epoch` > 0) whose earlier epochs' time is unknown
+    (`resumed_seconds` null, or absent in rows written before it existed)."""
+    resumed = any((epoch or 0) > 0 for epoch in (row.get("resumed_from_epoch") or {}).values())
+    return resumed and row.get("resumed_seconds") is None
+
+
 LAST_EPOCH = "last epoch"
 
 
@@ -342,7 +358,11 @@ def _summarize_seeds(group: list[dict]) -> dict:
         "fraction_removed_mean": fraction_mean,
         "fraction_removed_std": fraction_std,
         "fit_seconds_mean": _mean(row.get("fit_seconds") for row in group),
-        "images_per_second_mean": _mean(row.get("images_per_second") for row in group),
+        "fit_seconds_partial": any(_partial_time(row) for row in group),
+        # a partial time over all the images seen would overstate the rate
+        "images_per_second_mean": _mean(
+            row.get("images_per_second") for row in group if not _partial_time(row)
+        ),
         "pseudo_label_precision_mean": _mean(_pseudo_label_precision(row) for row in group),
         "extra_evaluations": extra_evaluations,
     }
@@ -480,12 +500,17 @@ def _summary_lines(entries: Sequence[dict]) -> list[str]:
         if show_precision:
             line.append(_number(entry["pseudo_label_precision_mean"]))
         images_per_second = entry["images_per_second_mean"]
+        partial = entry.get("fit_seconds_partial", False)
         line += [
-            _number(entry["fit_seconds_mean"], digits=1),
+            _number(entry["fit_seconds_mean"], digits=1)
+            + (f" {PARTIAL_TIME_MARK}" if partial else ""),
             "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
         ]
         body.append(line)
-    return _table(header, body)
+    lines = _table(header, body)
+    if any(entry.get("fit_seconds_partial") for entry in entries):
+        lines += ["", PARTIAL_TIME_NOTE]
+    return lines
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,6 +605,19 @@ def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, ca
         for entry in entries
         if entry.get("accuracy_mean") is not None and (entry.get("fit_seconds_mean") or 0) > 0
     ]
+    # a time that misses the part before a resume would put the point too far left
+    partial = [
+        f"{entry['strategy']} / {entry['filter']}"
+        for entry in points
+        if entry.get("fit_seconds_partial")
+    ]
+    points = [entry for entry in points if not entry.get("fit_seconds_partial")]
+    left_out = (
+        f"; left out, their time counted only after a resume ({PARTIAL_TIME_MARK}): "
+        + ", ".join(partial)
+        if partial
+        else ""
+    )
     if not points:
         return None
     seconds_std, curves, curve_seeds, every = [], [], set(), set()
@@ -619,7 +657,7 @@ def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, ca
         "of the fit on the device as it was shared, see the provenance section"
     )
     if not has_curves:
-        return heading + ")"
+        return heading + left_out + ")"
     seeds = sorted(curve_seeds, key=_seed_sort_key)
     every_text = ", ".join(str(value) for value in sorted(every, key=str) if value is not None)
     lines = (
@@ -637,7 +675,7 @@ def _draw_accuracy_vs_time(entries: list[dict], rows: list[dict], path: Path, ca
     ]
     if missing:
         lines += f"; no curve recorded for {', '.join(missing)}"
-    return heading + lines + ")"
+    return heading + lines + left_out + ")"
 
 
 def _draw_training_curves(
@@ -1545,12 +1583,14 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
     for row in sorted(rows, key=lambda row: str(row["cell_id"])):
         compiled = row.get("jit_compiled") or {}
         eager_phases = [phase for phase, is_compiled in compiled.items() if not is_compiled]
-        images_per_second = row.get("images_per_second")
+        partial = _partial_time(row)
+        images_per_second = None if partial else row.get("images_per_second")
         body.append(
             [
                 f"`{row['cell_id']}`",
                 _number(_metric(row, "accuracy")),
-                _number(row.get("fit_seconds"), digits=1),
+                _number(row.get("fit_seconds"), digits=1)
+                + (f" {PARTIAL_TIME_MARK}" if partial else ""),
                 "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
                 # An eager (uncompiled) phase runs ~100x slower: worth seeing next to its time.
                 ("no: " + ", ".join(eager_phases))
@@ -1560,10 +1600,19 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
         )
     lines += _table(["cell", "accuracy", "fit s (wall)", "images/s", "all phases compiled"], body)
     total_seconds = sum(float(row.get("fit_seconds") or 0.0) for row in rows)
+    n_partial = sum(_partial_time(row) for row in rows)
     lines += [
         "",
-        f"Total fit time of the cells: {total_seconds:,.1f} s ({total_seconds / 3600:.2f} h).",
+        f"Total fit time of the cells: {total_seconds:,.1f} s ({total_seconds / 3600:.2f} h)"
+        + (
+            f", {_count(n_partial, 'cell')} of it ({PARTIAL_TIME_MARK}) counted only after a "
+            "resume."
+            if n_partial
+            else "."
+        ),
     ]
+    if n_partial:
+        lines += ["", PARTIAL_TIME_NOTE]
     return lines
 
 

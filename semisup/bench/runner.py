@@ -272,13 +272,15 @@ def _evaluate(full, y):
     return metrics, matrix
 
 
-def time_limit_callback(seconds: float, excluded=None):
+def time_limit_callback(seconds: float, excluded=None, credited=None):
     """A Keras callback that ends training once `seconds` of wall time have passed since the
     first `fit()` it saw. One instance serves every phase of a strategy, so a phase that starts
     after the limit stops after its first step; its `stopped` attribute says whether it cut.
 
     `excluded`, a function of no arguments, gives seconds of that wall time that are not
-    training and do not count (the test-accuracy monitor's evaluations)."""
+    training and do not count (the test-accuracy monitor's evaluations); `credited`, likewise,
+    seconds that count on top of it (the training an earlier, killed process did before this
+    one resumed the cell: the strategy's `resumed_seconds_`)."""
     import keras  # here, not at import: the report needs no Keras
 
     class TimeLimit(keras.callbacks.Callback):
@@ -300,6 +302,7 @@ def time_limit_callback(seconds: float, excluded=None):
 
         def on_train_batch_end(self, batch, logs=None):
             spent = time.perf_counter() - self.started - (excluded() if excluded else 0.0)
+            spent += (credited() or 0.0) if credited else 0.0
             if spent > self.seconds:
                 self.model.stop_training = True
                 self.stopped = True
@@ -422,6 +425,8 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         time_limit = time_limit_callback(
             config.time_limit_s,
             excluded=None if monitor is None else (lambda: monitor.seconds_spent),
+            # a resumed cell's limit counts what the killed process trained (when logged)
+            credited=lambda: getattr(strategy, "resumed_seconds_", 0.0),
         )
     added = [callback for callback in (time_limit, monitor) if callback is not None]
     if added:
@@ -439,6 +444,15 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     seconds = time.perf_counter() - started
     if monitor is not None:
         seconds -= monitor.seconds_spent  # evaluating the curve is not training
+    # A cell resumed after a kill: its time counts the epochs the killed process ran too (their
+    # logged wall time; that process's compilation and evaluation are not in it). None: the
+    # checkpoint's epochs have no logged times, so this process's time is all that is known.
+    resumed_seconds = getattr(strategy, "resumed_seconds_", 0.0)
+    if resumed_seconds:
+        seconds += resumed_seconds
+        for curve in (monitor.curve, monitor.unlabeled_curve) if monitor is not None else ():
+            for point in curve or ():
+                point["seconds"] = round(point["seconds"] + resumed_seconds, 3)
 
     # every split but the training one, predicted once
     probabilities = {
@@ -518,7 +532,13 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
         "training_length": _plain(getattr(strategy, "training_length_", None)),
         "best_epoch": _plain(getattr(strategy, "best_epoch_", None)),
         "images_seen": int(strategy.images_seen_),
-        "images_per_second": round(strategy.images_seen_ / seconds, 1) if seconds else None,
+        # images_seen_ counts a resumed cell's earlier epochs, so its time must count them too
+        "images_per_second": (
+            round(strategy.images_seen_ / seconds, 1)
+            if seconds and resumed_seconds is not None
+            else None
+        ),
+        "resumed_seconds": None if resumed_seconds is None else round(resumed_seconds, 3),
         "jit_compiled": strategy.jit_compiled_,
         "resumed_from_epoch": strategy.resumed_from_epoch_,
         "split_file": split_file,

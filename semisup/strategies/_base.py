@@ -71,23 +71,41 @@ def dtype_policy_scope(policy: str):
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Appends each epoch's logs to a JSON Lines file, so curves survive an interrupted fit."""
+    """Appends each epoch's logs to a JSON Lines file, so curves survive an interrupted fit.
 
-    def __init__(self, path):
+    Each line also holds the epoch's wall time (`_seconds`, not a metric), so that a resumed
+    fit can count the training time of the epochs an earlier process ran (`seconds_before`).
+    `on_resume`, if given, is called with that time (or None: not logged) as the first epoch
+    of a resumed fit begins, so that a time limit can count it while the fit runs.
+    """
+
+    def __init__(self, path, on_resume=None):
         super().__init__()
         self.path = path
+        self.on_resume = on_resume
         self.first_epoch = None  # > 0 when this fit resumed an interrupted one
+        self.resume_credited = False  # whether on_resume was called (or found nothing resumed)
+        self._epoch_started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if not self.resume_credited:
+            self.resume_credited = True
+            if epoch > 0 and self.on_resume is not None:
+                self.on_resume(self.seconds_before(epoch))
+        self._epoch_started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         if self.first_epoch is None:
             self.first_epoch = int(epoch)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         entry = {"epoch": int(epoch), **{k: float(v) for k, v in (logs or {}).items()}}
+        if self._epoch_started is not None:
+            entry["_seconds"] = round(time.perf_counter() - self._epoch_started, 4)
         with open(self.path, "a") as handle:
             handle.write(json.dumps(entry) + "\n")
 
-    def history(self) -> dict[str, list[float]]:
-        """The logged metrics by name, one value per epoch (a re-run epoch keeps its last)."""
+    def _entries(self) -> dict[int, dict]:
+        """The logged entries by epoch (a re-run epoch keeps its last)."""
         by_epoch = {}
         if os.path.exists(self.path):
             with open(self.path) as handle:
@@ -97,11 +115,26 @@ class EpochLog(keras.callbacks.Callback):
                     except json.JSONDecodeError:
                         continue  # a line torn by a kill
                     by_epoch[entry.pop("epoch")] = entry
+        return by_epoch
+
+    def history(self) -> dict[str, list[float]]:
+        """The logged metrics by name, one value per epoch (a re-run epoch keeps its last)."""
+        by_epoch = self._entries()
         names = sorted({name for entry in by_epoch.values() for name in entry})
         return {
             name: [by_epoch[e][name] for e in sorted(by_epoch) if name in by_epoch[e]]
             for name in names
+            if not name.startswith("_")
         }
+
+    def seconds_before(self, epoch: int) -> float | None:
+        """The logged wall time of epochs 0..epoch-1 (those a resumed fit skipped); None when
+        one of them has no time (logged before epoch times were) or is missing."""
+        by_epoch = self._entries()
+        seconds = [by_epoch.get(e, {}).get("_seconds") for e in range(int(epoch))]
+        if any(value is None for value in seconds):
+            return None
+        return float(sum(seconds))
 
 
 class EpochShuffleSeed(keras.callbacks.Callback):
@@ -277,6 +310,9 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             processed over all phases and epochs (for images/s).
         resumed_from_epoch_: with `enable_checkpoints`, the epoch each phase resumed from
             (0: trained from scratch).
+        resumed_seconds_: the logged wall time of the epochs that earlier, interrupted fits ran
+            before this one resumed them (0.0: nothing resumed; None: resumed from a checkpoint
+            whose epochs have no logged times). `fit_seconds_` counts only this process's time.
     """
 
     #: whether the strategy learns from unlabeled images at all (the supervised baseline does not)
@@ -365,6 +401,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
         self.jit_compiled_ = {}
         self.images_seen_ = 0
         self.resumed_from_epoch_ = {}
+        self.resumed_seconds_ = 0.0
         self._fit(x_labeled, y_labeled, x_unlabeled, validation)
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -529,7 +566,9 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             phase_directory = os.path.join(checkpoint, phase)
             if not model.built:
                 _build_keeping_random_state(model, x[:1])  # BackupAndRestore needs it built
-            epoch_log = EpochLog(os.path.join(phase_directory, "epochs.jsonl"))
+            epoch_log = EpochLog(
+                os.path.join(phase_directory, "epochs.jsonl"), on_resume=self._credit_resumed
+            )
             callbacks += [ThrottledBackup(phase_directory, self._checkpoint_every_s), epoch_log]
         history = model.fit(
             x,
@@ -547,13 +586,23 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             record = epoch_log.history()  # includes the epochs of an interrupted earlier fit
             total = len(next(iter(record.values()), []))
             first = epoch_log.first_epoch
-            self.resumed_from_epoch_[phase] = total if first is None else first
+            resumed_from = total if first is None else first
+            self.resumed_from_epoch_[phase] = resumed_from
+            if resumed_from > 0 and not epoch_log.resume_credited:
+                # a phase restored whole (no epoch left to run) or stopped before its first
+                self._credit_resumed(epoch_log.seconds_before(resumed_from))
         self.history_[phase] = record
         n_epochs = len(next(iter(record.values()), []))
         self.images_seen_ = getattr(self, "images_seen_", 0) + n_epochs * len(x)
         # Whether each phase's training step ran compiled (XLA) - eager steps are a 100x trap.
         self.jit_compiled_[phase] = bool(model.jit_compile)
         return record
+
+    def _credit_resumed(self, earlier: float | None) -> None:
+        """Add the logged time of epochs an earlier, interrupted process ran to
+        `resumed_seconds_` (None, not logged, makes the total unknown)."""
+        previous = getattr(self, "resumed_seconds_", 0.0)
+        self.resumed_seconds_ = None if earlier is None or previous is None else previous + earlier
 
     def _fit_classifier_on(
         self, encoder, x_labeled, y_labeled, validation, head="linear", fine_tune=False

@@ -508,6 +508,12 @@ def test_sigkill_mid_run_then_resume_runs_every_cell_once(tmp_path):
     assert len(resumed["history"]["joint"]["loss"]) == 6
     # and it went on from where it was killed instead of starting over
     assert resumed["resumed_from_epoch"]["joint"] >= 2
+    # its time counts the killed process's epochs (their logged time) and this process's
+    assert resumed["resumed_seconds"] > 0
+    assert resumed["fit_seconds"] > resumed["resumed_seconds"]
+    assert resumed["images_per_second"] == pytest.approx(
+        resumed["images_seen"] / resumed["fit_seconds"], rel=1e-3
+    )
 
 
 def test_unterminated_last_row_counts_as_torn(tmp_path):

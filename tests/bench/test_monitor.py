@@ -146,6 +146,19 @@ def test_the_time_limit_does_not_count_monitoring_time():
     assert not limit(lambda: 1e9)  # all of the wall time so far was monitoring
 
 
+def test_the_time_limit_counts_what_a_killed_process_trained():
+    def limit(credited):
+        callback = time_limit_callback(3600.0, credited=credited)
+        callback.set_model(keras.Sequential())
+        callback.on_train_begin()
+        callback.on_train_batch_end(0)
+        return callback.stopped
+
+    assert not limit(None) and not limit(lambda: 0.0)
+    assert not limit(lambda: None)  # resumed, the earlier time unknown: nothing to count
+    assert limit(lambda: 3600.0)  # the hour was spent before the resume
+
+
 # ---------------------------------------------------------------------------- config and CLI
 @pytest.mark.parametrize("every", [0, -2, 1.5, True, "3"])
 def test_monitor_every_must_be_a_positive_integer(every):

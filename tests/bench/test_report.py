@@ -380,6 +380,33 @@ def test_report_on_one_seed_one_strategy_no_filter(tmp_path):
         assert is_png(tmp_path / link)
 
 
+def test_time_of_a_cell_resumed_without_logged_epoch_times_is_marked_partial(tmp_path):
+    # resumed from a checkpoint older than the epoch times: its fit_seconds is only the part
+    # after the resume, and images/s (all images over part of the time) would overstate
+    partial = make_row("contrastive", accuracy=0.48)
+    partial["resumed_from_epoch"] = {"pretrain": 50, "classifier": 0}
+    whole = make_row("self_training", accuracy=0.46)
+    whole["resumed_from_epoch"] = {"round0": 3, "round1": 0, "round2": 0}
+    whole["resumed_seconds"] = 30.0  # the earlier epochs' time was logged and counted
+    rows = [make_row("supervised"), partial, whole]
+    entries = {entry["strategy"]: entry for entry in summary_table(rows)}
+    assert entries["contrastive"]["fit_seconds_partial"]
+    assert entries["contrastive"]["images_per_second_mean"] is None
+    assert not entries["self_training"]["fit_seconds_partial"]
+    assert entries["self_training"]["images_per_second_mean"] == pytest.approx(4000.0)
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert "| 10.0 † | n/a |" in text  # the contrastive cell, in its table and in the cells'
+    assert text.count("| 10.0 † | n/a |") == 2
+    # self-training's time is whole: unmarked, with its images/s
+    line = next(line for line in text.splitlines() if line.startswith("| self_training | none |"))
+    assert line.endswith("| 10.0 | 4,000 |")
+    assert text.count("resumed from a checkpoint whose epochs have no logged times") == 2
+    assert "1 cell of it (†) counted only after a resume" in text
+    # and its point is left out of the accuracy-vs-time plot, which says so
+    assert "left out, their time counted only after a resume (†): contrastive / none" in text
+
+
 def test_evaluation_of_some_seeds_only_names_them(tmp_path):
     # test-time augmentation asked for on seed 1 of 2: its cell is seed 1's, and says so
     rows = [

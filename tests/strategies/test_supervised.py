@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -93,6 +95,62 @@ def test_checkpointing_leaves_keras_batch_callbacks_asynchronous(
     again.enable_checkpoints(tmp_path).fit(x, y)
     assert again.resumed_from_epoch_ == {"classifier": 2}
     np.testing.assert_allclose(again.predict_proba(x), first.predict_proba(x), atol=1e-6)
+
+
+def test_resumed_fit_counts_the_logged_time_of_the_epochs_it_skipped(tmp_path, tiny_images):
+    x, y, _ = tiny_images
+    first = Supervised(epochs=2, batch_size=8, random_state=0)
+    first.enable_checkpoints(tmp_path).fit(x, y)
+    assert first.resumed_seconds_ == 0.0
+    assert set(first.history_["classifier"]) == {"loss", "accuracy"}  # no `_seconds` metric
+    log = tmp_path / "classifier" / "epochs.jsonl"
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [entry["epoch"] for entry in entries] == [0, 1]
+    assert all(entry["_seconds"] > 0 for entry in entries)
+    again = Supervised(epochs=2, batch_size=8, random_state=0)
+    again.enable_checkpoints(tmp_path).fit(x, y)
+    assert again.resumed_from_epoch_ == {"classifier": 2}
+    assert again.resumed_seconds_ == pytest.approx(sum(entry["_seconds"] for entry in entries))
+    # a checkpoint logged before epoch times were: the earlier time is unknown, not zero
+    log.write_text(
+        "".join(
+            json.dumps({k: v for k, v in entry.items() if k != "_seconds"}) + "\n"
+            for entry in entries
+        )
+    )
+    old = Supervised(epochs=2, batch_size=8, random_state=0)
+    old.enable_checkpoints(tmp_path).fit(x, y)
+    assert old.resumed_from_epoch_ == {"classifier": 2}
+    assert old.resumed_seconds_ is None
+
+
+def test_a_resumed_fit_credits_the_earlier_time_before_its_first_step(tmp_path, tiny_images):
+    # so that a time limit (benchmark harness) counts it while the fit runs, not after
+    x, y, _ = tiny_images
+
+    class StopAfterTwo(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+
+    class Seen(keras.callbacks.Callback):
+        def __init__(self, strategy):
+            super().__init__()
+            self.strategy, self.values = strategy, []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.values.append(self.strategy.resumed_seconds_)
+
+    first = Supervised(epochs=4, batch_size=8, random_state=0, callbacks=[StopAfterTwo()])
+    first.enable_checkpoints(tmp_path).fit(x, y)
+    assert len(first.history_["classifier"]["loss"]) == 2
+    again = Supervised(epochs=4, batch_size=8, random_state=0)
+    seen = Seen(again)
+    again.set_params(callbacks=[seen])
+    again.enable_checkpoints(tmp_path).fit(x, y)
+    assert again.resumed_from_epoch_ == {"classifier": 2}
+    assert len(again.history_["classifier"]["loss"]) == 4
+    assert seen.values and seen.values[0] > 0 and set(seen.values) == {again.resumed_seconds_}
 
 
 class _Clock:
