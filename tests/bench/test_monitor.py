@@ -134,13 +134,17 @@ def test_ema_weights_are_evaluated_and_the_raw_weights_come_back_exactly(tiny_im
         np.testing.assert_allclose(model.predict_proba(x), plain.predict_proba(x), atol=1e-6)
 
 
+def _stops_after_one_step(seconds, **arguments):
+    callback = time_limit_callback(seconds, **arguments)
+    callback.set_model(keras.Sequential())
+    callback.on_train_begin()
+    callback.on_train_batch_end(0)
+    return callback.stopped
+
+
 def test_the_time_limit_does_not_count_monitoring_time():
     def limit(excluded):
-        callback = time_limit_callback(0.0, excluded=excluded)
-        callback.set_model(keras.Sequential())
-        callback.on_train_begin()
-        callback.on_train_batch_end(0)
-        return callback.stopped
+        return _stops_after_one_step(0.0, excluded=excluded)
 
     assert limit(None) and limit(lambda: 0.0)
     assert not limit(lambda: 1e9)  # all of the wall time so far was monitoring
@@ -148,11 +152,7 @@ def test_the_time_limit_does_not_count_monitoring_time():
 
 def test_the_time_limit_counts_what_a_killed_process_trained():
     def limit(credited):
-        callback = time_limit_callback(3600.0, credited=credited)
-        callback.set_model(keras.Sequential())
-        callback.on_train_begin()
-        callback.on_train_batch_end(0)
-        return callback.stopped
+        return _stops_after_one_step(3600.0, credited=credited)
 
     assert not limit(None) and not limit(lambda: 0.0)
     assert not limit(lambda: None)  # resumed, the earlier time unknown: nothing to count
