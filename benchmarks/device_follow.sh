@@ -4,7 +4,7 @@
 #   bash benchmarks/device_follow.sh SECONDS [RUNS_EXPECTED]
 #
 # Waits until /root/runs/timing.txt has RUNS_EXPECTED lines (one per finished grid; default 1)
-# or SECONDS have passed, prints the end of every log and the timings, and packs /root/runs
+# and no grid is still running under /root/runs, or SECONDS have passed, prints the end of every log and the timings, and packs /root/runs
 # (run folders, logs, timing.txt) into $OUT/runs.tgz, so every call brings back what has finished
 # so far. While runs are still going, the cells' checkpoints (saved every minute) come back too,
 # as $OUT/checkpoints.tgz.part00, part01, ... of at most 15 MiB each (under the 16 MiB a returned
@@ -24,7 +24,13 @@ set -uo pipefail
 seconds=${1:?usage: device_follow.sh SECONDS [RUNS_EXPECTED]}
 expected=${2:-1}
 runs=${RUNS_DIR:-/root/runs}
-finished() { [ -f "$runs/timing.txt" ] && [ "$(wc -l <"$runs/timing.txt")" -ge "$expected" ]; }
+# a grid still running under $runs (device_grid.sh's `semisup.cli bench --run-dir $runs/NAME`)
+# keeps the runs unfinished whatever RUNS_EXPECTED says: with 1 after a second grid was started
+# on a warm machine, the call returned at once and left it unwatched (2026-12-07)
+running() { pgrep -f "semisup[.]cli bench .*--run-dir $runs/" >/dev/null 2>&1; }
+finished() {
+  [ -f "$runs/timing.txt" ] && [ "$(wc -l <"$runs/timing.txt")" -ge "$expected" ] && ! running
+}
 end=$((SECONDS + seconds))
 until finished || [ "$SECONDS" -ge "$end" ]; do
   sleep 5

@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -352,6 +353,32 @@ def test_device_follow_packs_the_runs_and_says_whether_they_are_done(tmp_path):
     assert not list(out.glob("checkpoints.tgz.part*"))
     assert _follow(tmp_path, "0", "1", CHECKPOINTS="1").returncode == 0
     assert [path.name for path in out.glob("checkpoints.tgz.part*")] == ["checkpoints.tgz.part00"]
+
+
+@pytest.mark.skipif(shutil.which("pgrep") is None, reason="needs pgrep (procps)")
+def test_device_follow_waits_for_a_grid_still_running_whatever_the_count(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "grid-a").mkdir(parents=True)
+    (runs / "timing.txt").write_text("grid-a (...): 12 s, exit 0\n")
+    # a second grid started after the first finished: its process is what says it runs
+    command = f"python3 -m semisup.cli bench --run-dir {runs}/grid-b --preset seed"
+    grid = subprocess.Popen(["bash", "-c", f'exec -a "{command}" sleep 60'])
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            found = subprocess.run(
+                ["pgrep", "-f", "--", f"--run-dir {runs}/grid-b"], stdout=subprocess.DEVNULL
+            )
+            if found.returncode == 0:
+                break
+            time.sleep(0.1)
+        result = _follow(tmp_path, "0", "1")
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert "still running" in result.stdout
+    finally:
+        grid.kill()
+        grid.wait()
+    assert _follow(tmp_path, "0", "1").returncode == 0
 
 
 def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):

@@ -31,7 +31,7 @@ SEMISUP_COMMIT=94cf1e6 bash benchmarks/device_grid.sh fer-seed-v2 --preset seed 
   --encoder resnet_v2 --strategies self_training,two_step_autoencoder,one_step_autoencoder,contrastive \
   --filters none --seeds 0 --jobs 4 && bash benchmarks/device_follow.sh 560 1     # call 8
 # returned at once (0.5 s): timing.txt already had the first grid's line; the second grid
-# needed RUNS_EXPECTED 2
+# needed RUNS_EXPECTED 2 (device_follow.sh now also waits while a grid's process runs)
 bash benchmarks/device_follow.sh 570 2                                          # call 9
 # exit 3 after 578 s, 68 s left, machine given back. None of ResNet v2's cells finished
 # (log fer-seed-v2-2026-12-07f.log, config config-v2-2026-12-07f.json): two-step reconstruction
