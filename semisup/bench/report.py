@@ -290,6 +290,10 @@ def _partial_time(row: dict) -> bool:
     return resumed and row.get("resumed_seconds") is None
 
 
+def _seconds_cell(seconds: float | None, partial: bool) -> str:
+    return _number(seconds, digits=1) + (f" {PARTIAL_TIME_MARK}" if partial else "")
+
+
 LAST_EPOCH = "last epoch"
 
 
@@ -500,10 +504,8 @@ def _summary_lines(entries: Sequence[dict]) -> list[str]:
         if show_precision:
             line.append(_number(entry["pseudo_label_precision_mean"]))
         images_per_second = entry["images_per_second_mean"]
-        partial = entry.get("fit_seconds_partial", False)
         line += [
-            _number(entry["fit_seconds_mean"], digits=1)
-            + (f" {PARTIAL_TIME_MARK}" if partial else ""),
+            _seconds_cell(entry["fit_seconds_mean"], entry.get("fit_seconds_partial", False)),
             "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
         ]
         body.append(line)
@@ -1589,8 +1591,7 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
             [
                 f"`{row['cell_id']}`",
                 _number(_metric(row, "accuracy")),
-                _number(row.get("fit_seconds"), digits=1)
-                + (f" {PARTIAL_TIME_MARK}" if partial else ""),
+                _seconds_cell(row.get("fit_seconds"), partial),
                 "n/a" if images_per_second is None else f"{images_per_second:,.0f}",
                 # An eager (uncompiled) phase runs ~100x slower: worth seeing next to its time.
                 ("no: " + ", ".join(eager_phases))

@@ -75,8 +75,9 @@ class EpochLog(keras.callbacks.Callback):
 
     Each line also holds the epoch's wall time (`_seconds`, not a metric), so that a resumed
     fit can count the training time of the epochs an earlier process ran (`seconds_before`).
-    `on_resume`, if given, is called with that time (or None: not logged) as the first epoch
-    of a resumed fit begins, so that a time limit can count it while the fit runs.
+    `on_resume`, if given, is called once with that time (or None: not logged) where the fit
+    resumed: as its first epoch begins, so that a time limit can count it while the fit runs,
+    or at its end for a phase restored whole (no epoch left to run).
     """
 
     def __init__(self, path, on_resume=None):
@@ -84,15 +85,21 @@ class EpochLog(keras.callbacks.Callback):
         self.path = path
         self.on_resume = on_resume
         self.first_epoch = None  # > 0 when this fit resumed an interrupted one
-        self.resume_credited = False  # whether on_resume was called (or found nothing resumed)
+        self._resume_credited = False  # whether the resume point was seen
         self._epoch_started = None
 
-    def on_epoch_begin(self, epoch, logs=None):
-        if not self.resume_credited:
-            self.resume_credited = True
+    def _credit_resume(self, epoch: int) -> None:
+        if not self._resume_credited:
+            self._resume_credited = True
             if epoch > 0 and self.on_resume is not None:
                 self.on_resume(self.seconds_before(epoch))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._credit_resume(epoch)
         self._epoch_started = time.perf_counter()
+
+    def on_train_end(self, logs=None):
+        self._credit_resume(len(self._entries()))  # no epoch began: every logged one was earlier
 
     def on_epoch_end(self, epoch, logs=None):
         if self.first_epoch is None:
@@ -586,11 +593,7 @@ class BaseStrategy(ClassifierMixin, BaseEstimator):
             record = epoch_log.history()  # includes the epochs of an interrupted earlier fit
             total = len(next(iter(record.values()), []))
             first = epoch_log.first_epoch
-            resumed_from = total if first is None else first
-            self.resumed_from_epoch_[phase] = resumed_from
-            if resumed_from > 0 and not epoch_log.resume_credited:
-                # a phase restored whole (no epoch left to run) or stopped before its first
-                self._credit_resumed(epoch_log.seconds_before(resumed_from))
+            self.resumed_from_epoch_[phase] = total if first is None else first
         self.history_[phase] = record
         n_epochs = len(next(iter(record.values()), []))
         self.images_seen_ = getattr(self, "images_seen_", 0) + n_epochs * len(x)
