@@ -431,7 +431,7 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     added = [callback for callback in (time_limit, monitor) if callback is not None]
     if added:
         strategy.set_params(callbacks=[*(strategy.callbacks or []), *added])
-    checkpoint_dir = run_dir / "checkpoints" / hashlib.sha1(cell["cell_id"].encode()).hexdigest()
+    checkpoint_dir = cell_checkpoint_dir(run_dir, cell["cell_id"])
     strategy.enable_checkpoints(checkpoint_dir, every_s=config.checkpoint_every_s)
 
     x_fit, y_fit = dataset.x_train, y_reduced
@@ -552,6 +552,37 @@ def run_cell(cell: dict, config: BenchConfig, dataset, run_dir: Path, verbose: i
     return row
 
 
+def cell_checkpoint_dir(run_dir, cell_id: str) -> Path:
+    """Where a cell's training state is saved while it trains (removed once it is finished)."""
+    return Path(run_dir) / "checkpoints" / hashlib.sha1(cell_id.encode()).hexdigest()
+
+
+def saved_epochs(checkpoint_dir) -> list[tuple[str, int | None]]:
+    """The phases a cell's checkpoint folder holds, in the order they were saved, each with the
+    number of epochs it has done (None where its `training_metadata.json` cannot be read): what
+    a run resumes. Empty where there is no such folder.
+
+    Example:
+        >>> saved_epochs("runs/nowhere/checkpoints/0")
+        []
+    """
+    phases = []
+    directory = Path(checkpoint_dir)
+    if not directory.is_dir():
+        return phases
+    for phase in directory.iterdir():
+        metadata = phase / "training_metadata.json"
+        if not metadata.is_file():
+            continue
+        try:
+            epoch = json.loads(metadata.read_text())["epoch"]
+            epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else None
+        except (OSError, ValueError, KeyError, TypeError):
+            epoch = None
+        phases.append((metadata.stat().st_mtime, phase.name, epoch))
+    return [(name, epoch) for _, name, epoch in sorted(phases)]
+
+
 def predictions_file(cell_id: str) -> str:
     """Where a run folder keeps a cell's predictions: `predictions/<16 hex digits of the SHA-1 of
     its cell_id>.npz`, relative to the folder."""
@@ -664,7 +695,16 @@ class GridPlan:
             f"{results} (or the grid, earlier) spells it"
             for old, new in self.respelled.items()
         ]
-        lines += [f"  to run: {cell['cell_id']}" for cell in self.pending]
+        for cell in self.pending:
+            saved = saved_epochs(cell_checkpoint_dir(self.run_dir, cell["cell_id"]))
+            resumes = ", ".join(
+                f"{phase} {'at an unreadable epoch' if epoch is None else f'after epoch {epoch}'}"
+                for phase, epoch in saved
+            )
+            lines.append(
+                f"  to run: {cell['cell_id']}"
+                + (f" (resumes its checkpoint: {resumes})" if saved else "")
+            )
         if self.estimates:
             total = sum(self.estimates.values())
             scaled = (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from semisup.bench import BenchConfig, expand_grid, plan, read_results, run
-from semisup.bench.runner import append_row
+from semisup.bench.runner import append_row, cell_checkpoint_dir, saved_epochs
 
 TINY = {
     "datasets": ["digits"],
@@ -272,6 +272,32 @@ def test_a_dry_run_lists_the_cells_to_run_and_writes_nothing(tmp_path):
     )
 
 
+def test_a_dry_run_names_the_checkpoint_a_pending_cell_resumes(tmp_path):
+    config = tiny_config(strategies=["self_training"], filters=["none"])
+    (cell,) = expand_grid(config)
+    assert plan(config, tmp_path).lines()[1] == f"  to run: {cell['cell_id']}"
+    folder = cell_checkpoint_dir(tmp_path, cell["cell_id"])
+    # Keras's BackupAndRestore layout, a folder a phase; listed in the order they were saved
+    for name, metadata, mtime in [
+        ("round1", '{"epoch": 3, "batch": 0}', 2_000_000_000),
+        ("round0", '{"epoch": 2, "batch": 0}', 1_000_000_000),
+        ("round2", "{not json", 2_000_000_100),
+    ]:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "training_metadata.json").write_text(metadata)
+        os.utime(folder / name / "training_metadata.json", (mtime, mtime))
+    (folder / "round3").mkdir()  # begun, nothing saved: not listed
+    assert saved_epochs(folder) == [("round0", 2), ("round1", 3), ("round2", None)]
+    assert plan(config, tmp_path).lines()[1] == (
+        f"  to run: {cell['cell_id']} (resumes its checkpoint: round0 after epoch 2, "
+        "round1 after epoch 3, round2 at an unreadable epoch)"
+    )
+    # a finished cell's leftover folder is not listed: the cell is not pending
+    finished = {"cell_id": cell["cell_id"], "params": {"epochs": 2, "batch_size": 32, "rounds": 1}}
+    append_row(tmp_path / "results.jsonl", finished)
+    assert not any("  to run:" in line for line in plan(config, tmp_path).lines())
+
+
 def test_a_dry_run_scales_fit_times_of_the_same_strategy_at_other_lengths(tmp_path):
     from semisup.bench.runner import _json_ready, strategy_class
 
@@ -497,6 +523,14 @@ def test_sigkill_mid_run_then_resume_runs_every_cell_once(tmp_path):
     process.wait()
     finished_before = len(results.read_text().splitlines())
     assert finished_before == 1
+    # what a dry run says the killed cell resumes (its checkpoint's phases and epochs)
+    (killed,) = [p.parent.name for p in (run_dir / "checkpoints").glob("*/joint")]
+    (killed_id,) = [
+        cell["cell_id"]
+        for cell in expand_grid(BenchConfig.from_sources(config_file=config_file))
+        if cell_checkpoint_dir(run_dir, cell["cell_id"]).name == killed
+    ]
+    saved = saved_epochs(cell_checkpoint_dir(run_dir, killed_id))
 
     completed = subprocess.run(command, env=environment, capture_output=True, text=True)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -508,6 +542,8 @@ def test_sigkill_mid_run_then_resume_runs_every_cell_once(tmp_path):
     assert len(resumed["history"]["joint"]["loss"]) == 6
     # and it went on from where it was killed instead of starting over
     assert resumed["resumed_from_epoch"]["joint"] >= 2
+    assert resumed["cell_id"] == killed_id
+    assert saved == [("joint", resumed["resumed_from_epoch"]["joint"])]
     # its time counts the killed process's epochs (their logged time) and this process's
     assert resumed["resumed_seconds"] > 0
     assert resumed["fit_seconds"] > resumed["resumed_seconds"]
