@@ -4,11 +4,11 @@
 #   bash benchmarks/device_follow.sh SECONDS [RUNS_EXPECTED]
 #
 # Waits until /root/runs/timing.txt has RUNS_EXPECTED lines (one per finished grid; default 1)
-# and no grid is still running under /root/runs, or SECONDS have passed, prints the end of every log and the timings, and packs /root/runs
-# (run folders, logs, timing.txt) into $OUT/runs.tgz, so every call brings back what has finished
-# so far. While runs are still going, the cells' checkpoints (saved every minute) come back too,
-# as $OUT/checkpoints.tgz.part00, part01, ... of at most 15 MiB each (under the 16 MiB a returned
-# file may have), so that a machine
+# and no grid is still running under /root/runs, or SECONDS have passed, prints the end of every
+# log and the timings, and packs /root/runs (run folders, logs, timing.txt) into $OUT/runs.tgz, so
+# every call brings back what has finished so far. While runs are still going, the cells'
+# checkpoints (saved every minute) come back too, as $OUT/checkpoints.tgz.part00, part01, ... of
+# at most 15 MiB each (under the 16 MiB a returned file may have), so that a machine
 # lost between calls (given back, or its time up) costs each run only what it trained since its
 # last save before the last call ended: stage the parts with runs.tgz (`stage_data.py ... --runs
 # runs.tgz checkpoints.tgz.part*`, which joins them) and start the same grids again, which resume.
