@@ -183,8 +183,20 @@ def _bench(args) -> int:
         verbose=1 + args.verbose,
         report=not args.no_report,
         jobs=args.jobs,
+        compilation_cache=_compilation_cache_setting(args.compilation_cache),
     )
     return 0
+
+
+def _compilation_cache_setting(text: str | None):
+    """`--compilation-cache`: absent the default folder, `off` none, else a folder."""
+    if text is None:
+        return True
+    if text.strip().lower() in ("off", "none", "no", "false", "0"):
+        return False
+    if not text.strip():
+        raise ValueError("--compilation-cache expects a folder or 'off', got an empty value.")
+    return text
 
 
 def _bench_report(args) -> int:
@@ -361,6 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="worker processes sharing the device (a big GPU runs several small cells at once)",
+    )
+    bench.add_argument(
+        "--compilation-cache",
+        metavar="DIR|off",
+        help="under JAX, the folder where compiled programs are kept for later cells, workers "
+        "and runs (default $JAX_COMPILATION_CACHE_DIR, else jax-compilation in the data cache "
+        "folder); off: set none ($JAX_COMPILATION_CACHE_DIR, where set, still applies)",
     )
     bench.add_argument("--no-report", action="store_true", help="skip the report at the end")
     bench.add_argument(

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from semisup.provenance import git_commit, provenance
 
 
@@ -22,3 +24,17 @@ def test_xla_flags_are_recorded_where_set(monkeypatch):
     assert provenance()["xla_flags"] is None
     monkeypatch.setenv("XLA_FLAGS", "--xla_gpu_deterministic_ops=true")
     assert provenance()["xla_flags"] == "--xla_gpu_deterministic_ops=true"
+
+
+@pytest.mark.backend  # None under TensorFlow, the folder under JAX
+def test_the_compilation_cache_folder_is_recorded_under_jax():
+    import keras
+
+    recorded = provenance()["compilation_cache"]
+    if keras.backend.backend() != "jax":
+        assert recorded is None
+        return
+    import jax
+
+    # conftest.py gives the tests' JAX one cache folder for the session
+    assert recorded == jax.config.jax_compilation_cache_dir and recorded

@@ -1552,6 +1552,14 @@ def _provenance_lines(rows: Sequence[dict]) -> list[str]:
             ),
         )
         lines.append("")
+    cached = sum(bool((row.get("provenance") or {}).get("compilation_cache")) for row in rows)
+    if cached:
+        lines += [
+            f"{cached} of {len(rows)} rows ran with JAX's persistent compilation cache "
+            "(`provenance.compilation_cache`): their fit times leave out the compiling of the "
+            "programs an earlier cell, worker or run had left there.",
+            "",
+        ]
     if versions or pythons:
         package_rows = [["python", ", ".join(sorted(pythons))]] if pythons else []
         package_rows += [

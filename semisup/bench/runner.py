@@ -44,6 +44,8 @@ from semisup.bench.config import (
 )
 
 RESULTS_FILE = "results.jsonl"
+# where `run(compilation_cache=True)` keeps JAX's compiled programs, under the data cache folder
+COMPILATION_CACHE_FOLDER = "jax-compilation"
 # Extra test sets reported beside the main test split, for comparison with published numbers.
 EXTRA_EVALUATIONS = {"fer2013": {"PublicTest+PrivateTest": ("PublicTest", "PrivateTest")}}
 
@@ -826,6 +828,7 @@ def run(
     verbose: int = 1,
     report: bool = True,
     jobs: int = 1,
+    compilation_cache: bool | str | os.PathLike | None = True,
 ) -> list[dict]:
     """Run every unfinished cell of `config` into `run_dir`; return all rows of the run folder.
 
@@ -840,6 +843,17 @@ def run(
         jobs: worker processes that take cells from the grid in turn. The seed's small networks
             and batches leave most of a large GPU idle, so several processes sharing it finish
             a grid several times sooner (under JAX each then allocates GPU memory as needed).
+        compilation_cache: under JAX, keep the programs XLA compiles in a folder that every
+            cell, worker and later run reads before compiling (JAX's persistent compilation
+            cache), so that a program compiles once: self-training's later rounds, the other
+            seeds of a strategy and a resumed cell find theirs there. True: the folder JAX is
+            already given (`$JAX_COMPILATION_CACHE_DIR`), else `jax-compilation` in the data
+            cache folder (`semisup.data.default_cache_dir()`); a path: that folder; False or
+            None: set none (a folder JAX is given otherwise still serves). It stays on for the
+            rest of the process.
+            No effect under the other backends. Rows record the folder in
+            `provenance.compilation_cache`: their fit times leave out compilation the cache
+            spared.
     """
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}.")
@@ -873,10 +887,11 @@ def run(
         )
     # claims of an earlier, killed run would block their cells
     shutil.rmtree(run_dir / "claims", ignore_errors=True)
+    cache_dir = use_compilation_cache(compilation_cache)
     if jobs == 1 or len(pending) <= 1:
         rows += _run_cells(pending, config, run_dir, verbose, claim=False)
     else:
-        _run_workers(run_dir, min(jobs, len(pending)), verbose)
+        _run_workers(run_dir, min(jobs, len(pending)), verbose, cache_dir)
         rows = read_results(results)
     shutil.rmtree(run_dir / "claims", ignore_errors=True)
     if report and rows:
@@ -948,11 +963,60 @@ def _check_finished_settings(config: BenchConfig, cells: list, rows: list, resul
             )
 
 
-def _run_workers(run_dir: Path, jobs: int, verbose: int) -> None:
+def use_compilation_cache(setting: bool | str | os.PathLike | None) -> str | None:
+    """Turn on JAX's persistent compilation cache as `run(compilation_cache=setting)` says;
+    return its folder, or None where no cache is in use (another backend, or False/None and
+    no folder given to JAX)."""
+    if not (setting is None or isinstance(setting, (bool, str, os.PathLike))):
+        raise ValueError(
+            "compilation_cache must be True (the default folder), False or None (off), or a "
+            f"folder, got {setting!r}."
+        )
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return None
+    import jax
+
+    # $JAX_COMPILATION_CACHE_DIR or the caller
+    configured = getattr(jax.config, "jax_compilation_cache_dir", None)
+    if setting is None or setting is False:
+        return configured or None
+    if setting is True:
+        if configured:
+            return configured
+        from semisup.data import default_cache_dir
+
+        folder = default_cache_dir() / COMPILATION_CACHE_FOLDER
+    else:
+        folder = Path(setting).expanduser()
+        if configured and Path(configured).expanduser().resolve() != folder.resolve():
+            # JAX opens its cache once per process: the new folder would reach the workers
+            # alone, and the rows would name a folder this process does not use
+            raise ValueError(
+                f"JAX already keeps its compiled programs in {configured!r} "
+                "($JAX_COMPILATION_CACHE_DIR or jax.config), and a process has one cache "
+                f"folder, not {str(folder)!r} as well. Use that one (compilation_cache=True, "
+                "or no --compilation-cache), or unset it before the process starts."
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"Cannot create the compilation cache folder {str(folder)!r} ({error}). Give "
+            "another folder, or turn the cache off (--compilation-cache off)."
+        ) from error
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    return str(folder)
+
+
+def _run_workers(run_dir: Path, jobs: int, verbose: int, cache_dir: str | None = None) -> None:
     import subprocess
     import sys
 
     environment = dict(os.environ)
+    if cache_dir:  # each worker's JAX reads it at import
+        environment["JAX_COMPILATION_CACHE_DIR"] = cache_dir
     # one process must not take most of the GPU's memory up front (JAX's default)
     environment.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -652,6 +652,73 @@ def test_parallel_workers_run_every_cell_once(tmp_path, capfd):
         run(config, tmp_path, verbose=0, jobs=0)
 
 
+@pytest.mark.backend  # the workers must open the cache folder the run names under JAX
+def test_workers_share_the_compilation_cache(tmp_path):
+    import keras
+
+    config = tiny_config(strategies=["supervised"], filters=["none"], seeds=[0, 1])
+    rows = run(config, tmp_path, verbose=0, report=False, jobs=2)
+    cached = [row["provenance"]["compilation_cache"] for row in rows]
+    if keras.backend.backend() != "jax":
+        assert cached == [None, None]
+        return
+    import jax
+
+    # the tests' session folder (conftest.py), handed to both workers by the run
+    folder = jax.config.jax_compilation_cache_dir
+    assert folder and cached == [folder, folder]
+
+
+@pytest.mark.backend  # JAX's branch: the folder in use, and a second one refused
+def test_compilation_cache_settings(tmp_path):
+    import keras
+
+    from semisup.bench.runner import use_compilation_cache
+    from semisup.cli import _compilation_cache_setting
+
+    with pytest.raises(ValueError, match="compilation_cache must be True"):
+        use_compilation_cache(3)
+    assert _compilation_cache_setting(None) is True
+    assert _compilation_cache_setting("off") is False
+    assert _compilation_cache_setting("cache/jax") == "cache/jax"
+    with pytest.raises(ValueError, match="a folder or 'off'"):
+        _compilation_cache_setting(" ")
+    if keras.backend.backend() != "jax":
+        assert use_compilation_cache(True) is None
+        assert use_compilation_cache(tmp_path / "cc") is None and not (tmp_path / "cc").exists()
+        return
+    import jax
+
+    folder = jax.config.jax_compilation_cache_dir  # set for the session by conftest.py
+    assert use_compilation_cache(True) == folder
+    assert use_compilation_cache(False) == folder  # JAX's own setting is left as it is
+    assert use_compilation_cache(folder) == folder
+    with pytest.raises(ValueError, match="one cache folder"):
+        use_compilation_cache(tmp_path / "other")
+    assert jax.config.jax_compilation_cache_dir == folder
+
+
+def test_the_default_compilation_cache_folder(tmp_path):
+    # a process of its own: JAX opens its cache once per process, and the tests' session has one
+    script = (
+        "from semisup.bench.runner import use_compilation_cache; "
+        "import jax; print(use_compilation_cache(True)); "
+        "print(jax.config.jax_compilation_cache_dir)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    environment.update(KERAS_BACKEND="jax", SEMISUP_CACHE_DIR=str(tmp_path / "cache"))
+    output = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    ).stdout.split()
+    folder = tmp_path / "cache" / "jax-compilation"
+    assert output == [str(folder), str(folder)] and folder.is_dir()
+    environment["JAX_COMPILATION_CACHE_DIR"] = str(tmp_path / "mine")
+    output = subprocess.run(
+        [sys.executable, "-c", script], env=environment, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert output == [str(tmp_path / "mine")] * 2  # the folder JAX was given is kept
+
+
 def test_strategy_variants_parse_and_take_precedence():
     from semisup.bench.config import parse_strategy, split_specs
 

@@ -508,6 +508,11 @@ def test_the_provenance_section_lists_xla_flags_only_where_a_run_set_some(tmp_pa
     write_rows(tmp_path, rows)
     text = write_report(tmp_path).read_text()
     assert "| `--xla_gpu_deterministic_ops=true` | 1 |" in text and "| none | 1 |" in text
+    assert "compilation cache" not in text
+    rows[0]["provenance"]["compilation_cache"] = "/root/cache/jax-compilation"
+    write_rows(tmp_path, rows)
+    text = write_report(tmp_path).read_text()
+    assert "1 of 2 rows ran with JAX's persistent compilation cache" in text
 
 
 def test_plot_file_names_of_an_encoder_spec_are_clean(tmp_path):
