@@ -89,13 +89,17 @@ def provenance() -> dict:
         "xla_flags": os.environ.get("XLA_FLAGS") or None,
         # JAX's persistent compilation cache: where set, a fit's time leaves out the compiling
         # that programs found there spared
-        "compilation_cache": _compilation_cache(keras.backend.backend()),
+        "compilation_cache": compilation_cache_folder(),
     }
 
 
-def _compilation_cache(backend: str) -> str | None:
-    """The folder of JAX's persistent compilation cache, None where there is none."""
-    if backend != "jax":
+def compilation_cache_folder() -> str | None:
+    """The folder of JAX's persistent compilation cache in this process (set by
+    `$JAX_COMPILATION_CACHE_DIR` or `jax.config`); None where none is set or the backend is
+    not JAX."""
+    import keras
+
+    if keras.backend.backend() != "jax":
         return None
     import jax
 

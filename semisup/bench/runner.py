@@ -978,10 +978,11 @@ def use_compilation_cache(setting: bool | str | os.PathLike | None) -> str | Non
         return None
     import jax
 
-    # $JAX_COMPILATION_CACHE_DIR or the caller
-    configured = getattr(jax.config, "jax_compilation_cache_dir", None)
+    from semisup.provenance import compilation_cache_folder
+
+    configured = compilation_cache_folder()
     if setting is None or setting is False:
-        return configured or None
+        return configured
     if setting is True:
         if configured:
             return configured
