@@ -108,7 +108,6 @@ def main(argv=None) -> int:
     if "--out" in forwarded:
         index = forwarded.index("--out")
         del forwarded[index : index + 2]
-    rows = []
     with tempfile.TemporaryDirectory(prefix="semisup-compilation-cache-") as folder:
         for mode in ("off", "cold", "warm"):
             command = [sys.executable, __file__, *forwarded, "--child", mode]
@@ -117,17 +116,15 @@ def main(argv=None) -> int:
                 command, env=environment, check=True, capture_output=True, text=True
             ).stdout
             row = json.loads(output.strip().splitlines()[-1])
-            rows.append(row)
+            if args.out:  # each row as it comes: a process killed later keeps the earlier ones
+                with open(args.out, "a") as stream:
+                    stream.write(json.dumps(row) + "\n")
             print(
                 f"{mode:5s} fit {row['fit_seconds']:8.1f} s, compiling "
                 f"{row['compile_seconds']:7.1f} s in {row['compiles']} programs, cache hits "
                 f"{row['cache_hits']}, misses {row['cache_misses']}",
                 flush=True,
             )
-    if args.out:
-        with open(args.out, "a") as stream:
-            for row in rows:
-                stream.write(json.dumps(row) + "\n")
     return 0
 
 
