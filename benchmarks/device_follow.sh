@@ -16,7 +16,10 @@
 # call's 64 MiB of returned files (CALL_FILES_MIB) leave beside runs.tgz, less 64 KiB for the
 # archive's own bytes, the cells that started first (by their claim under --jobs) first; the
 # others are named.
-# CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always.
+# CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always. With them, in the room they leave, comes
+# JAX's compilation cache folder (/root/cache/jax-compilation, the grid's default), whole or not
+# at all, as $OUT/compilation-cache.tgz.partNN: staged with the rest, the resumed cells read their
+# compiled programs back instead of compiling them again. CACHE_BACK=0 leaves it behind.
 # Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
 # with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
 # call's timeout_s. Exit status 0 when the runs are done, 3 when they are still running.
@@ -63,12 +66,12 @@ for started, cell, size in sorted(rows):
     print(size, "./" + cell)
 PY
 )
+  # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them
+  runs_bytes=$(stat -c %s "$OUT/runs.tgz" 2>/dev/null || echo 0)
+  limit=$(((${CALL_FILES_MIB:-64} << 20) - runs_bytes - (64 << 10)))
+  rm -f "$OUT"/checkpoints.tgz.part* "$OUT"/compilation-cache.tgz.part*
   if [ "$pack" = 1 ] && [ -n "$cells" ]; then
-    rm -f "$OUT"/checkpoints.tgz.part*
-    # a call returns at most 8 files of 16 MiB, 64 MiB together: room for runs.tgz beside them.
     # Whole cells, as many as fit (gzip barely shrinks weights: their size is the bound)
-    runs_bytes=$(stat -c %s "$OUT/runs.tgz" 2>/dev/null || echo 0)
-    limit=$(((${CALL_FILES_MIB:-64} << 20) - runs_bytes - (64 << 10)))
     held="" total=0 left=""
     while read -r size cell; do
       if [ $((total + size)) -le "$limit" ]; then
@@ -114,6 +117,34 @@ PY
     [ -z "$left" ] || echo "checkpoints not brought back (over the $((limit >> 10)) KiB a call's" \
       "files leave beside runs.tgz; the cells that started first go first):$left"
     rm -f "$packed"
+  fi
+  # JAX's compiled programs (the grid's default compilation cache folder), in the room the
+  # checkpoints leave: staged with them (stage_data.py --runs), a resumed cell on a machine of
+  # the same kind reads its programs instead of compiling them again (DenseNet-BC's two
+  # training programs took ~100 s of each fit on an H100). Whole or not at all; checkpoints first.
+  cache=${COMPILATION_CACHE_DIR:-${SEMISUP_CACHE_DIR:-/root/cache}/jax-compilation}
+  if [ "$pack" = 1 ] && [ "${CACHE_BACK:-1}" = 1 ] && [ -n "$(ls -A "$cache" 2>/dev/null)" ]; then
+    used=$(cat "$OUT"/checkpoints.tgz.part* 2>/dev/null | wc -c)
+    packed=${TMPDIR:-/tmp}/compilation-cache.tgz
+    snapshot=$(mktemp -d)
+    # JAX writes an entry in place (not renamed into it): a copy equal to the folder after it
+    # was made, so that no entry comes back torn; tried again if one was
+    for _ in 1 2 3; do
+      rm -rf "${snapshot:?}"/*
+      cp -a "$cache" "$snapshot/cache"
+      diff -rq "$cache" "$snapshot/cache" >/dev/null && break
+      sleep 2
+    done
+    tar czf "$packed" -C "$snapshot/cache" .
+    bytes=$(stat -c %s "$packed")
+    if [ $((used + bytes)) -le "$limit" ]; then
+      split -b 15M -d "$packed" "$OUT/compilation-cache.tgz.part" &&
+        ls -l "$OUT"/compilation-cache.tgz.part*
+    else
+      echo "compilation cache not brought back: $((bytes >> 10)) KiB packed, over the" \
+        "$(((limit - used) >> 10)) KiB the checkpoints leave"
+    fi
+    rm -rf "$snapshot" "$packed"
   fi
 fi
 if finished; then

@@ -20,7 +20,14 @@ any order, joined in theirs); the last call unpacks them into /root/runs after t
 the same `device_grid.sh` commands then resume the unfinished cells from their checkpoints:
 
     python benchmarks/stage_data.py cifar10-jpeg --data-dir ../shared/data --with .whl \
-        --runs /work/.device/4/runs.tgz /work/.device/4/checkpoints.tgz.part*
+        --runs /work/.device/4/runs.tgz /work/.device/4/checkpoints.tgz.part* \
+        /work/.device/4/compilation-cache.tgz.part*
+
+The parts of `compilation-cache.tgz` (JAX's compiled programs, where the call had room for them)
+unpack into the grid's default compilation cache folder, /root/cache/jax-compilation, so that the
+resumed cells read their programs instead of compiling them again (on a machine of the same kind;
+another kind's programs are not read, and compile as before). It has to be the folder they came
+from: under another path JAX reads none of them (its keys hold compile options that name it).
 """
 
 from __future__ import annotations
@@ -44,7 +51,10 @@ DEFAULT_MARGIN = 2 * MIB
 # where the scripts put the parts and the joined files on the machine (overridable for tests)
 _ROOTS = (
     "stage=${STAGE_ROOT:-/root/stage}; data=${DATA_ROOT:-/root/data}; runs=${RUNS_ROOT:-/root/runs}"
+    "; cache=${SEMISUP_CACHE_DIR:-/root/cache}/jax-compilation"
 )
+# device_follow.sh's archive of JAX's compilation cache folder, unpacked there instead of the runs
+COMPILATION_CACHE_ARCHIVE = "compilation-cache.tgz"
 _PART = re.compile(r"^(?P<stem>.+)\.part(?P<number>\d+)$")
 
 
@@ -166,11 +176,12 @@ def stage(
     for name, path in files:
         flat = name.replace("/", "__")
         if (name, path) in archives:  # joined and checked in the stage, unpacked into the runs
+            into = "$cache" if path.name == COMPILATION_CACHE_ARCHIVE else "$runs"
             restore += [
                 f'cat "$stage/{flat}".* > "$stage/{flat}"',
                 f'echo "{sha256_file(path)}  $stage/{flat}" | sha256sum -c -',
-                'mkdir -p "$runs"',
-                f'tar xzf "$stage/{flat}" -C "$runs"',
+                f'mkdir -p "{into}"',
+                f'tar xzf "$stage/{flat}" -C "{into}"',
             ]
             continue
         restore += [
@@ -236,8 +247,8 @@ def main(argv=None) -> int:
         type=Path,
         default=[],
         metavar="ARCHIVE",
-        help="device_follow.sh's runs.tgz and checkpoints.tgz.partNN files, to unpack into "
-        "/root/runs and resume the grids there",
+        help="device_follow.sh's runs.tgz, checkpoints.tgz.partNN and compilation-cache.tgz.partNN "
+        "files, to unpack into /root/runs (and the compilation cache folder) and resume the grids",
     )
     args = parser.parse_args(argv)
     repo = args.repo.resolve()

@@ -305,7 +305,10 @@ def test_the_deep_svdd_objectives_script_plants_grey_images_and_scores_both_obje
 def _follow(tmp_path, *arguments, **environment):
     out = tmp_path / "out"
     out.mkdir(exist_ok=True)
-    env = dict(os.environ, RUNS_DIR=str(tmp_path / "runs"), OUT=str(out), **environment)
+    env = dict(os.environ, RUNS_DIR=str(tmp_path / "runs"), OUT=str(out))
+    # JAX's compilation cache folder: the test's own, never one of this machine's
+    env["COMPILATION_CACHE_DIR"] = str(tmp_path / "jax-compilation")
+    env.update(environment)
     return subprocess.run(
         ["bash", str(BENCHMARKS / "device_follow.sh"), *arguments],
         env=env,
@@ -465,6 +468,62 @@ def test_device_follow_leaves_out_the_last_cell_when_the_archive_overshoots(tmp_
     assert "not brought back" in result.stdout and "grid/checkpoints/second" in result.stdout
 
 
+def test_device_follow_brings_back_the_compilation_cache_in_the_room_the_checkpoints_leave(
+    tmp_path,
+):
+    runs = tmp_path / "runs"
+    (runs / "grid" / "checkpoints" / "cell").mkdir(parents=True)
+    (runs / "grid" / "checkpoints" / "cell" / "weights.h5").write_bytes(
+        random.Random(0).randbytes(300 << 10)
+    )
+    (runs / "timing.txt").write_text("")
+    cache = tmp_path / "jax-compilation"
+    cache.mkdir()
+    programs = {f"jit_train_step-{n}-cache": random.Random(n).randbytes(200 << 10) for n in (1, 2)}
+    for name, data in programs.items():
+        (cache / name).write_bytes(data)
+    out = tmp_path / "out"
+
+    def cache_back():
+        parts = sorted(out.glob("compilation-cache.tgz.part*"))
+        if not parts:
+            return {}
+        with tarfile.open(fileobj=io.BytesIO(b"".join(p.read_bytes() for p in parts))) as packed:
+            return {
+                Path(member.name).name: packed.extractfile(member).read()
+                for member in packed.getmembers()
+                if member.isfile()
+            }
+
+    # runs going on, room for the checkpoint and the cache: both come back, the cache whole
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="1")
+    assert result.returncode == 3, result.stderr
+    assert list(out.glob("checkpoints.tgz.part*"))
+    assert cache_back() == programs
+
+    # room for the checkpoint alone: the checkpoint comes back, the cache is named as left out,
+    # and no part of an earlier call's cache stays in $OUT
+    (cache / "jit_eval-3-cache").write_bytes(random.Random(3).randbytes(300 << 10))
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="1")
+    assert result.returncode == 3, result.stderr
+    assert list(out.glob("checkpoints.tgz.part*"))
+    assert cache_back() == {}
+    assert "compilation cache not brought back" in result.stdout
+    (cache / "jit_eval-3-cache").unlink()
+
+    # left behind on request, when the runs are done, and where there is no cache
+    assert _follow(tmp_path, "0", "1", CALL_FILES_MIB="1", CACHE_BACK="0").returncode == 3
+    assert cache_back() == {}
+    (runs / "timing.txt").write_text("grid (...): 12 s, exit 0\n")
+    assert _follow(tmp_path, "0", "1", CALL_FILES_MIB="1").returncode == 0
+    assert cache_back() == {}
+    (runs / "timing.txt").write_text("")
+    shutil.rmtree(cache)
+    result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="1")
+    assert result.returncode == 3 and cache_back() == {}
+    assert "compilation cache" not in result.stdout
+
+
 def test_stage_data_splits_the_zips_over_calls_that_fit_and_restores_them(tmp_path):
     script = load_script("stage_data")
     rng = random.Random(0)
@@ -536,12 +595,21 @@ def test_stage_data_brings_run_folders_and_their_checkpoints_back_to_resume(tmp_
     cut = len(whole) // 2
     (back / "checkpoints.tgz.part00").write_bytes(whole[:cut])
     (back / "checkpoints.tgz.part01").write_bytes(whole[cut:])
+    cache = tmp_path / "jax-compilation"  # JAX's compiled programs, in one part
+    cache.mkdir()
+    program = random.Random(2).randbytes(2000)
+    (cache / "jit_train_step-1-cache").write_bytes(program)
+    subprocess.run(
+        ["tar", "czf", str(back / "compilation-cache.tgz.part00"), "-C", str(cache), "."],
+        check=True,
+    )
 
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / ".gitignore").write_text("/.stage*/\n")
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     parts = [back / "checkpoints.tgz.part01", back / "runs.tgz", back / "checkpoints.tgz.part00"]
+    parts.append(back / "compilation-cache.tgz.part00")
     argv = ["--repo", str(repo), "--margin-mib", "0", "--runs", *map(str, parts)]
     assert script.main(argv) == 0, capsys.readouterr().err
     staged = sorted(repo.glob(".stage*"))
@@ -549,13 +617,18 @@ def test_stage_data_brings_run_folders_and_their_checkpoints_back_to_resume(tmp_
 
     machine = tmp_path / "machine"
     env = dict(os.environ, STAGE_ROOT=str(machine / "stage"), RUNS_ROOT=str(machine / "runs"))
+    env["SEMISUP_CACHE_DIR"] = str(machine / "cache")
     done = subprocess.run(["bash", str(staged[0] / "restore.sh")], env=env, capture_output=True)
     assert done.returncode == 0, done.stderr
     for name in ("grid-a/results.jsonl", "grid-a/checkpoints/cell/state.h5", "timing.txt"):
         assert (machine / "runs" / name).read_bytes() == (runs / name).read_bytes()
+    # the compiled programs go to the grid's default cache folder, not among the runs
+    restored = machine / "cache" / "jax-compilation" / "jit_train_step-1-cache"
+    assert restored.read_bytes() == program
+    assert not list((machine / "runs").rglob("*-cache"))
 
     # a missing part, or a file that is not an archive, is an error before anything is staged
-    assert script.main([*argv[:-3], str(back / "checkpoints.tgz.part01")]) == 2
+    assert script.main([*argv[:-4], str(back / "checkpoints.tgz.part01")]) == 2
     assert "the parts of checkpoints.tgz are [1]" in capsys.readouterr().err
     (back / "notes.txt").write_text("not a tar")
     assert script.main([*argv[:4], "--runs", str(back / "notes.txt")]) == 2
