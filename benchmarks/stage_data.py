@@ -20,8 +20,7 @@ any order, joined in theirs); the last call unpacks them into /root/runs after t
 the same `device_grid.sh` commands then resume the unfinished cells from their checkpoints:
 
     python benchmarks/stage_data.py cifar10-jpeg --data-dir ../shared/data --with .whl \
-        --runs /work/.device/4/runs.tgz /work/.device/4/checkpoints.tgz.part* \
-        /work/.device/4/compilation-cache.tgz.part*
+        --runs /work/.device/4/*.tgz*     # runs.tgz and the parts: every archive of the call
 
 The parts of `compilation-cache.tgz` (JAX's compiled programs, where the call had room for them)
 unpack into the grid's default compilation cache folder, /root/cache/jax-compilation, so that the
