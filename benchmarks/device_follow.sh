@@ -19,7 +19,8 @@
 # CHECKPOINTS=0 never packs them, CHECKPOINTS=1 always. With them, in the room they leave, comes
 # JAX's compilation cache folder (/root/cache/jax-compilation, the grid's default), whole or not
 # at all, as $OUT/compilation-cache.tgz.partNN: staged with the rest, the resumed cells read their
-# compiled programs back instead of compiling them again. CACHE_BACK=0 leaves it behind.
+# compiled programs back instead of compiling them again. CACHE_BACK=0 leaves it behind;
+# COMPILATION_CACHE_DIR names another folder (tests).
 # Make the next call right away: the machine is given back ~30 s after a call ends, and the runs
 # with it (a 2026-12-04 session lost a started run that way). Give SECONDS ~20 s less than the
 # call's timeout_s. Exit status 0 when the runs are done, 3 when they are still running.
@@ -33,6 +34,23 @@ runs=${RUNS_DIR:-/root/runs}
 running() { pgrep -f "semisup[.]cli bench .*--run-dir $runs/" >/dev/null 2>&1; }
 finished() {
   [ -f "$runs/timing.txt" ] && [ "$(wc -l <"$runs/timing.txt")" -ge "$expected" ] && ! running
+}
+# steady_copy FROM TO PATH...: copy the PATHs under FROM into the empty folder TO, as a copy
+# equal to them after it was made, so that nothing written meanwhile (a checkpoint's save, once a
+# minute, ~0.1 s; a compiled program JAX writes in place) comes back torn; tried again if it was
+steady_copy() {
+  local from=$1 to=$2 path same
+  shift 2
+  for _ in 1 2 3; do
+    rm -rf "${to:?}"/*
+    (cd "$from" && cp -a --parents "$@" "$to"/)
+    same=1
+    for path in "$@"; do
+      diff -rq "$from/$path" "$to/$path" >/dev/null || same=0
+    done
+    [ "$same" = 1 ] && return
+    sleep 2
+  done
 }
 end=$((SECONDS + seconds))
 until finished || [ "$SECONDS" -ge "$end" ]; do
@@ -82,20 +100,8 @@ PY
     done <<<"$cells"
     packed=${TMPDIR:-/tmp}/checkpoints.tgz
     snapshot=$(mktemp -d)
-    # a copy equal to the folders after it was made, so that no save in progress (once a
-    # minute, ~0.1 s) comes back torn; tried again if one was
-    for _ in 1 2 3; do
-      rm -rf "${snapshot:?}"/*
-      [ -n "$held" ] || break
-      # shellcheck disable=SC2086  # one cell a word, no spaces in run names
-      (cd "$runs" && cp -a --parents $held "$snapshot"/)
-      same=1
-      for cell in $held; do
-        diff -rq "$runs/$cell" "$snapshot/$cell" >/dev/null || same=0
-      done
-      [ "$same" = 1 ] && break
-      sleep 2
-    done
+    # shellcheck disable=SC2086  # one cell a word, no spaces in run names
+    [ -z "$held" ] || steady_copy "$runs" "$snapshot" $held
     # The archive can be a little larger than the cells (tar's headers; gzip does not shrink
     # weights), or a save can land between the sizing and the copy: then the cell that started
     # last is left out and the rest packed again, rather than none (2026-12-07: four ResNet v2
@@ -127,15 +133,8 @@ PY
     used=$(cat "$OUT"/checkpoints.tgz.part* 2>/dev/null | wc -c)
     packed=${TMPDIR:-/tmp}/compilation-cache.tgz
     snapshot=$(mktemp -d)
-    # JAX writes an entry in place (not renamed into it): a copy equal to the folder after it
-    # was made, so that no entry comes back torn; tried again if one was
-    for _ in 1 2 3; do
-      rm -rf "${snapshot:?}"/*
-      cp -a "$cache" "$snapshot/cache"
-      diff -rq "$cache" "$snapshot/cache" >/dev/null && break
-      sleep 2
-    done
-    tar czf "$packed" -C "$snapshot/cache" .
+    steady_copy "$(dirname "$cache")" "$snapshot" "$(basename "$cache")"
+    tar czf "$packed" -C "$snapshot/$(basename "$cache")" .
     bytes=$(stat -c %s "$packed")
     if [ $((used + bytes)) -le "$limit" ]; then
       split -b 15M -d "$packed" "$OUT/compilation-cache.tgz.part" &&
