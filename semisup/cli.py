@@ -372,7 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=1,
-        help="worker processes sharing the device (a big GPU runs several small cells at once)",
+        help="worker processes sharing the device (a big GPU runs several small cells at once); "
+        "a cell that runs out of memory beside the others trains alone once they finish",
     )
     bench.add_argument(
         "--compilation-cache",

@@ -46,6 +46,8 @@ from semisup.bench.config import (
 RESULTS_FILE = "results.jsonl"
 # where `run(compilation_cache=True)` keeps JAX's compiled programs, under the data cache folder
 COMPILATION_CACHE_FOLDER = "jax-compilation"
+# where `--jobs N` workers note the cells that ran out of memory beside the others (`_defer`)
+DEFERRED_FOLDER = "deferred"
 # Extra test sets reported beside the main test split, for comparison with published numbers.
 EXTRA_EVALUATIONS = {"fer2013": {"PublicTest+PrivateTest": ("PublicTest", "PrivateTest")}}
 
@@ -616,8 +618,64 @@ def _claim(run_dir: Path, cell: dict) -> bool:
     return True
 
 
-def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: str = ""):
-    """Run `cells` one after another, appending each finished row; return the new rows."""
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether `error` (or an error it was raised from) says a device or the host ran out of
+    memory: JAX's and XLA's RESOURCE_EXHAUSTED, TensorFlow's ResourceExhaustedError, PyTorch's
+    OutOfMemoryError, Python's MemoryError."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error)
+        if (
+            isinstance(error, MemoryError)
+            or type(error).__name__ in ("ResourceExhaustedError", "OutOfMemoryError")
+            or "RESOURCE_EXHAUSTED" in text
+            or "out of memory" in text.lower()
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _defer(run_dir: Path, cell: dict, error: BaseException, prefix: str) -> None:
+    """Note that `cell` ran out of memory beside the other workers: the run trains it alone
+    once they finish (`run`). Its claim stays, so no other worker takes it meanwhile."""
+    deferred = run_dir / DEFERRED_FOLDER
+    deferred.mkdir(exist_ok=True)
+    name = hashlib.sha1(cell["cell_id"].encode()).hexdigest()
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    with atomic_path(deferred / name) as temporary:
+        temporary.write_text(json.dumps({"cell_id": cell["cell_id"], "error": reason}) + "\n")
+    print(
+        f"{prefix}{cell['cell_id']}: out of memory beside the other workers ({reason}). This "
+        "worker stops, giving its memory back; the cell trains again, alone, once the others "
+        "finish (from its checkpoint, where it saved one).",
+        flush=True,
+    )
+
+
+def _deferred_cells(run_dir: Path) -> list[dict]:
+    """The cells workers set aside for running out of memory (`_defer`), with their errors."""
+    folder = run_dir / DEFERRED_FOLDER
+    if not folder.is_dir():
+        return []
+    return [json.loads(path.read_text()) for path in sorted(folder.iterdir())]
+
+
+def _run_cells(
+    cells,
+    config,
+    run_dir: Path,
+    verbose: int,
+    claim: bool,
+    prefix: str = "",
+    defer_out_of_memory: bool = False,
+):
+    """Run `cells` one after another, appending each finished row; return the new rows.
+
+    With `defer_out_of_memory` (a worker beside others), a cell that runs out of memory is set
+    aside for the run to train alone later (`_defer`) and this worker takes no further cell.
+    """
     from semisup._progress import progress_label  # imports keras: merge and report do not
     from semisup.data import load
 
@@ -633,10 +691,16 @@ def _run_cells(cells, config, run_dir: Path, verbose: int, claim: bool, prefix: 
                 cell["dataset"], data_dir=config.data_dir, progress=bool(verbose)
             )
         # a worker's strategy bars share the log with the other workers': name the cell
-        with progress_label(f"{prefix}{cell['cell_id']} " if claim else ""):
-            row = run_cell(
-                cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
-            )
+        try:
+            with progress_label(f"{prefix}{cell['cell_id']} " if claim else ""):
+                row = run_cell(
+                    cell, config, datasets[cell["dataset"]], run_dir, verbose=max(verbose - 1, 0)
+                )
+        except Exception as error:
+            if not (defer_out_of_memory and is_out_of_memory(error)):
+                raise
+            _defer(run_dir, cell, error, prefix)
+            break
         append_row(results, row)
         rows.append(row)
         if verbose:
@@ -843,6 +907,9 @@ def run(
         jobs: worker processes that take cells from the grid in turn. The seed's small networks
             and batches leave most of a large GPU idle, so several processes sharing it finish
             a grid several times sooner (under JAX each then allocates GPU memory as needed).
+            A cell that runs out of memory beside the others is set aside and its worker stops
+            (giving its memory back); when the workers finish, the cells left train one at a
+            time in one worker, so a cell too large to share the GPU still runs.
         compilation_cache: under JAX, keep the programs XLA compiles in a folder that every
             cell, worker and later run reads before compiling (JAX's persistent compilation
             cache), so that a program compiles once: self-training's later rounds, the other
@@ -885,13 +952,26 @@ def run(
             f"{results}",
             flush=True,
         )
-    # claims of an earlier, killed run would block their cells
+    # claims (and cells set aside) of an earlier, killed run would block their cells
     shutil.rmtree(run_dir / "claims", ignore_errors=True)
+    shutil.rmtree(run_dir / DEFERRED_FOLDER, ignore_errors=True)
     cache_dir = use_compilation_cache(compilation_cache)
     if jobs == 1 or len(pending) <= 1:
         rows += _run_cells(pending, config, run_dir, verbose, claim=False)
     else:
-        _run_workers(run_dir, min(jobs, len(pending)), verbose, cache_dir)
+        _run_workers(run_dir, min(jobs, len(pending)), verbose, cache_dir, defer=True)
+        deferred = _deferred_cells(run_dir)
+        if deferred:
+            # the memory a cell lacked beside the others may be there when it runs alone
+            print(
+                f"{len(deferred)} cell(s) ran out of memory beside the other workers: "
+                + "; ".join(f"{entry['cell_id']} ({entry['error']})" for entry in deferred)
+                + ". Training the cells left one at a time, in one worker.",
+                flush=True,
+            )
+            shutil.rmtree(run_dir / "claims", ignore_errors=True)
+            _run_workers(run_dir, 1, verbose, cache_dir, defer=False)
+            shutil.rmtree(run_dir / DEFERRED_FOLDER, ignore_errors=True)
         rows = read_results(results)
     shutil.rmtree(run_dir / "claims", ignore_errors=True)
     if report and rows:
@@ -1011,7 +1091,11 @@ def use_compilation_cache(setting: bool | str | os.PathLike | None) -> str | Non
     return str(folder)
 
 
-def _run_workers(run_dir: Path, jobs: int, verbose: int, cache_dir: str | None = None) -> None:
+def _run_workers(
+    run_dir: Path, jobs: int, verbose: int, cache_dir: str | None = None, defer: bool = False
+) -> None:
+    """Run `jobs` worker processes over `run_dir`'s unfinished cells and wait for them; with
+    `defer`, a worker's cell that runs out of memory is set aside (`_defer`) and not an error."""
     import subprocess
     import sys
 
@@ -1025,7 +1109,10 @@ def _run_workers(run_dir: Path, jobs: int, verbose: int, cache_dir: str | None =
     # load this module twice (once as semisup.bench.runner through the package, once as
     # __main__), which runpy warns of in every worker
     command = [sys.executable, "-m", "semisup.bench._worker", str(run_dir), str(verbose)]
-    workers = [subprocess.Popen([*command, str(index)], env=environment) for index in range(jobs)]
+    flags = ["defer"] if defer else []
+    workers = [
+        subprocess.Popen([*command, str(index), *flags], env=environment) for index in range(jobs)
+    ]
     failed = [index for index, worker in enumerate(workers) if worker.wait() != 0]
     if failed:
         raise RuntimeError(
@@ -1037,11 +1124,22 @@ def _run_workers(run_dir: Path, jobs: int, verbose: int, cache_dir: str | None =
 def worker_main(arguments: list[str]) -> int:
     """A worker of `run(jobs=N)`: take unclaimed, unfinished cells until none is left.
 
-    Run as `python -m semisup.bench._worker RUN_DIR VERBOSE INDEX`.
+    Run as `python -m semisup.bench._worker RUN_DIR VERBOSE INDEX [defer]`; with `defer`, a cell
+    that runs out of memory is set aside for the run to train alone (`_defer`) and the worker
+    stops.
     """
     run_dir, verbose, index = Path(arguments[0]), int(arguments[1]), arguments[2]
+    defer = arguments[3:] == ["defer"]
     config = BenchConfig(**json.loads((run_dir / "config.json").read_text()))
     finished = {row["cell_id"] for row in read_results(run_dir / RESULTS_FILE, repair=False)}
     cells = [cell for cell in expand_grid(config) if cell["cell_id"] not in finished]
-    _run_cells(cells, config, run_dir, verbose, claim=True, prefix=f"[worker {index}] ")
+    _run_cells(
+        cells,
+        config,
+        run_dir,
+        verbose,
+        claim=True,
+        prefix=f"[worker {index}] ",
+        defer_out_of_memory=defer,
+    )
     return 0

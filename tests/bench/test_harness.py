@@ -652,6 +652,105 @@ def test_parallel_workers_run_every_cell_once(tmp_path, capfd):
         run(config, tmp_path, verbose=0, jobs=0)
 
 
+# Loaded by every worker process (sitecustomize on PYTHONPATH): beside the other workers, seed
+# 1's cell runs out of memory as XLA reports it; trained alone (no "defer"), it fits.
+_OUT_OF_MEMORY_BESIDE_OTHERS = """
+import sys
+
+import semisup.bench.runner as runner
+
+_run_cell = runner.run_cell
+
+
+def run_cell(cell, *args, **kwargs):
+    if cell["seed"] == 1 and sys.argv[-1] == "defer":
+        raise RuntimeError(
+            "RESOURCE_EXHAUSTED: Out of memory while trying to allocate 36.68GiB with allocator "
+            "GPU_0_bfc on device 0. [executable_name='jit__where']"
+        )
+    return _run_cell(cell, *args, **kwargs)
+
+
+runner.run_cell = run_cell
+"""
+
+
+def test_a_cell_out_of_memory_beside_other_workers_trains_alone(tmp_path, monkeypatch, capfd):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(_OUT_OF_MEMORY_BESIDE_OTHERS)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])
+    )
+    config = tiny_config(strategies=["supervised"], filters=["none"], seeds=[0, 1, 2])
+    rows = run(config, tmp_path / "run", verbose=1, report=False, jobs=2)
+    assert sorted(row["seed"] for row in rows) == [0, 1, 2]
+    assert not (tmp_path / "run" / "claims").exists()
+    assert not (tmp_path / "run" / "deferred").exists()
+    out = capfd.readouterr().out
+    oom_cell = next(row["cell_id"] for row in rows if row["seed"] == 1)
+    # the worker says so and stops; the run names the cell and trains it in one worker
+    assert re.search(rf"\[worker \d\] {re.escape(oom_cell)}: out of memory beside the other", out)
+    assert f"1 cell(s) ran out of memory beside the other workers: {oom_cell} (RESOURCE_EX" in out
+    assert "one at a time, in one worker" in out
+    # the row is the cell's own: trained once, written once
+    lines = (tmp_path / "run" / "results.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["seed"] for line in lines) == [0, 1, 2]
+
+
+def test_only_out_of_memory_is_deferred(tmp_path, monkeypatch, capsys):
+    from semisup.bench import runner
+
+    config = tiny_config(strategies=["supervised"], filters=["none"], seeds=[0, 1]).validate()
+    cells = expand_grid(config)
+    error = RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate 36.68GiB")
+
+    def out_of_memory(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(runner, "run_cell", out_of_memory)
+    # a worker beside others: the first cell is set aside, its claim kept, the second not taken
+    assert runner._run_cells(cells, config, tmp_path, 0, claim=True, defer_out_of_memory=True) == []
+    assert [entry["cell_id"] for entry in runner._deferred_cells(tmp_path)] == [cells[0]["cell_id"]]
+    assert runner._deferred_cells(tmp_path)[0]["error"].startswith("RESOURCE_EXHAUSTED: Out of")
+    assert len(list((tmp_path / "claims").iterdir())) == 1
+    assert "out of memory beside the other workers" in capsys.readouterr().out
+    # alone, or any other error, raises as before
+    with pytest.raises(RuntimeError, match="RESOURCE_EXHAUSTED"):
+        runner._run_cells(cells, config, tmp_path / "alone", 0, claim=False)
+    error = ValueError("bad parameter")
+    (tmp_path / "other").mkdir()
+    with pytest.raises(ValueError, match="bad parameter"):
+        runner._run_cells(
+            cells, config, tmp_path / "other", 0, claim=True, defer_out_of_memory=True
+        )
+    assert not (tmp_path / "other" / "deferred").exists()
+
+
+def test_is_out_of_memory():
+    from semisup.bench.runner import is_out_of_memory
+
+    class ResourceExhaustedError(Exception):  # TensorFlow's name, its text "OOM when ..."
+        pass
+
+    class OutOfMemoryError(RuntimeError):  # PyTorch's
+        pass
+
+    assert is_out_of_memory(RuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying"))
+    assert is_out_of_memory(ResourceExhaustedError("OOM when allocating tensor"))
+    assert is_out_of_memory(OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert is_out_of_memory(MemoryError())
+    try:  # raised while handling one: the chain is searched
+        try:
+            raise MemoryError("Unable to allocate 3.7 TiB")
+        except MemoryError as inner:
+            raise RuntimeError("fit failed") from inner
+    except RuntimeError as outer:
+        assert is_out_of_memory(outer)
+    assert not is_out_of_memory(ValueError("batch_size must be positive"))
+    assert not is_out_of_memory(RuntimeError("XLA compilation failed"))
+
+
 @pytest.mark.backend  # the workers must open the cache folder the run names under JAX
 def test_workers_share_the_compilation_cache(tmp_path):
     import keras
