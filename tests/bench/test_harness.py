@@ -751,6 +751,19 @@ def test_is_out_of_memory():
     assert not is_out_of_memory(RuntimeError("XLA compilation failed"))
 
 
+@pytest.mark.backend  # each backend's own error for an allocation it cannot make
+def test_a_real_allocation_failure_is_out_of_memory():
+    import keras
+
+    from semisup.bench.runner import is_out_of_memory
+
+    # 4 PB, more than a 64-bit process can address: refused at once, whatever the machine lets
+    # a process ask for, so nothing is allocated
+    with pytest.raises(Exception) as caught:
+        keras.ops.convert_to_numpy(keras.ops.zeros((10**15,)))
+    assert is_out_of_memory(caught.value), repr(caught.value)
+
+
 @pytest.mark.backend  # the workers must open the cache folder the run names under JAX
 def test_workers_share_the_compilation_cache(tmp_path):
     import keras
