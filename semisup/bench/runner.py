@@ -630,7 +630,7 @@ def is_out_of_memory(error: BaseException) -> bool:
             isinstance(error, MemoryError)
             or type(error).__name__ in ("ResourceExhaustedError", "OutOfMemoryError")
             or "RESOURCE_EXHAUSTED" in text
-            or "out of memory" in text.lower()
+            or "out of memory" in text.lower().replace("_", " ")  # also CUDA_ERROR_OUT_OF_MEMORY
         ):
             return True
         error = error.__cause__ or error.__context__

@@ -740,6 +740,7 @@ def test_is_out_of_memory():
     assert is_out_of_memory(ResourceExhaustedError("OOM when allocating tensor"))
     assert is_out_of_memory(OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
     assert is_out_of_memory(MemoryError())
+    assert is_out_of_memory(RuntimeError("cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY"))
     try:  # raised while handling one: the chain is searched
         try:
             raise MemoryError("Unable to allocate 3.7 TiB")
