@@ -698,3 +698,37 @@ def test_encoder_flops_counts_the_convolutions_per_image(tmp_path):
     assert row["provenance"]["backend"] == "jax"
     with pytest.raises(SystemExit):
         script.main(["--shapes", "48x48"])
+
+
+@pytest.mark.backend
+def test_step_memory_records_the_plan_of_every_program_a_fit_compiles(tmp_path):
+    import keras
+
+    if keras.backend.backend() != "jax":
+        pytest.skip("the memory plan is XLA's as JAX compiles it (CI runs this under JAX)")
+    import keras.src.backend.jax.trainer as jax_trainer
+
+    script = load_script("step_memory")
+    out = tmp_path / "memory.jsonl"
+    jit = jax_trainer.jit
+    arguments = ["--encoders", "conv4", "--strategies", "two_step_autoencoder", "--n", "200"]
+    assert script.main([*arguments, "--labeled", "150", "--out", str(out)]) == 0
+    assert jax_trainer.jit is jit  # put back
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    programs = [row["program"] for row in rows]
+    # each phase's step, for the full batch of 128 and the last one (200 - 128 images; 150 - 128)
+    assert (
+        programs
+        == ["autoencoder.train_step"] * 2 + ["twostepautoencoder_classifier.train_step"] * 2
+    )
+    autoencoder_full, autoencoder_last, classifier_full, _ = rows
+    assert autoencoder_full["temp_bytes"] > autoencoder_last["temp_bytes"] > 0
+    # the classifier trains a head on the frozen encoder: far less to keep for the backward pass
+    assert classifier_full["temp_bytes"] < autoencoder_full["temp_bytes"] / 2
+    for row in rows:
+        assert row["peak_bytes"] == (
+            row["temp_bytes"] + row["argument_bytes"] + row["output_bytes"] - row["alias_bytes"]
+        )
+        assert row["params"]["epochs"] == 1 and row["params"]["pretrain_epochs"] == 1
+        assert row["encoder"] == "conv4" and row["image_shape"] == [48, 48, 1]
+        assert row["provenance"]["backend"] == "jax"
