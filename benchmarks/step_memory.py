@@ -3,11 +3,12 @@
 Under JAX, XLA plans a compiled program's memory before running it: its arguments, its outputs
 and one block of temporaries (`jax.stages.Compiled.memory_analysis()`); running the program
 allocates that block whole. A process needs at least its largest program; workers sharing a
-GPU (`semisup bench --jobs N`) need the sum of theirs. This fits each strategy once on a few
+GPU (`semisup bench --jobs N`) need at least the sum of theirs. This fits each strategy once on a few
 random images, every training length cut to one epoch (a program does not depend on how long
 it trains; the batch sizes and the rest of the parameters are the preset's), and records the
 plan of every program compiled on the way: the training steps of each phase, the evaluation
-and prediction steps.
+and prediction steps. A program too large for this machine to run is still planned (the plan
+comes first): its row says `"ran": false`, and the strategy's later phases are not reached.
 
 The plan made on the CPU is a good guide to the GPU's: DenseNet-BC's contrastive pretraining
 step under the `seed` preset plans 36.99 GiB of temporaries on the CPU (JAX 0.10.2), and on an
@@ -100,6 +101,7 @@ def measure(encoder: str, name: str, args) -> list[dict]:
     sys.path.insert(0, str(ROOT))
     from semisup.bench import BenchConfig
     from semisup.bench.config import strategy_class
+    from semisup.bench.runner import is_out_of_memory
 
     shape, classes = SHAPES[args.images]
     rng = np.random.default_rng(0)
@@ -116,23 +118,35 @@ def measure(encoder: str, name: str, args) -> list[dict]:
     recorder = ProgramRecorder(jax_trainer.jit)
     jax_trainer.jit = recorder
     started = time.perf_counter()
+    stopped = None
     try:
         strategy.fit(x, y)
+    except Exception as error:
+        # the plan is made before the program runs: one this machine cannot run still counts,
+        # the programs of later phases are not reached
+        if not (recorder.rows and is_out_of_memory(error)):
+            raise
+        stopped = str(error).strip().splitlines()[-1][-200:]
+        print(f"{encoder} {name}: stopped, this machine cannot run it ({stopped})", flush=True)
     finally:
         jax_trainer.jit = recorder.jit
     seconds = time.perf_counter() - started
-    return [
+    rows = [
         {
             "encoder": encoder,
             "strategy": name,
             "preset": args.preset,
             "image_shape": list(shape),
             **row,
+            "ran": True,
             "params": {**params, **shortened},
             "fit_seconds": round(seconds, 1),
         }
         for row in recorder.rows
     ]
+    if stopped:
+        rows[-1].update(ran=False, error=stopped)
+    return rows
 
 
 def main(argv=None) -> int:
