@@ -3,12 +3,13 @@
 Under JAX, XLA plans a compiled program's memory before running it: its arguments, its outputs
 and one block of temporaries (`jax.stages.Compiled.memory_analysis()`); running the program
 allocates that block whole. A process needs at least its largest program; workers sharing a
-GPU (`semisup bench --jobs N`) need at least the sum of theirs. This fits each strategy once on a few
-random images, every training length cut to one epoch (a program does not depend on how long
-it trains; the batch sizes and the rest of the parameters are the preset's), and records the
-plan of every program compiled on the way: the training steps of each phase, the evaluation
-and prediction steps. A program too large for this machine to run is still planned (the plan
-comes first): its row says `"ran": false`, and the strategy's later phases are not reached.
+GPU (`semisup bench --jobs N`) need at least the sum of theirs. This fits each strategy once
+on a few random images, every training length cut to one epoch (a program does not depend on
+how long it trains; the batch sizes and the rest of the parameters are the preset's), and
+records the plan of every program compiled on the way: the training steps of each phase, the
+evaluation and prediction steps. A program too large for this machine to run is still
+planned (the plan comes first): its row says `"ran": false`, and the strategy's later phases
+are not reached.
 
 The plan made on the CPU is a good guide to the GPU's: DenseNet-BC's contrastive pretraining
 step under the `seed` preset plans 36.99 GiB of temporaries on the CPU (JAX 0.10.2), and on an
