@@ -711,12 +711,13 @@ def test_step_memory_records_the_plan_of_every_program_a_fit_compiles(tmp_path):
     script = load_script("step_memory")
     out = tmp_path / "memory.jsonl"
     jit = jax_trainer.jit
-    arguments = ["--encoders", "conv4", "--strategies", "two_step_autoencoder", "--n", "200"]
-    assert script.main([*arguments, "--labeled", "150", "--out", str(out)]) == 0
+    arguments = ["--encoders", "conv4", "--strategies", "two_step_autoencoder", "--n", "160"]
+    arguments += ["--images", "cifar", "--labeled", "140"]  # the smaller images: a quicker test
+    assert script.main([*arguments, "--out", str(out)]) == 0
     assert jax_trainer.jit is jit  # put back
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     programs = [row["program"] for row in rows]
-    # each phase's step, for the full batch of 128 and the last one (200 - 128 images; 150 - 128)
+    # each phase's step, for the full batch of 128 and the last one (160 - 128 images; 140 - 128)
     assert (
         programs
         == ["autoencoder.train_step"] * 2 + ["twostepautoencoder_classifier.train_step"] * 2
@@ -730,5 +731,5 @@ def test_step_memory_records_the_plan_of_every_program_a_fit_compiles(tmp_path):
             row["temp_bytes"] + row["argument_bytes"] + row["output_bytes"] - row["alias_bytes"]
         )
         assert row["params"]["epochs"] == 1 and row["params"]["pretrain_epochs"] == 1
-        assert row["encoder"] == "conv4" and row["image_shape"] == [48, 48, 1]
+        assert row["encoder"] == "conv4" and row["image_shape"] == [32, 32, 3]
         assert row["provenance"]["backend"] == "jax"
