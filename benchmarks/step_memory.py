@@ -42,7 +42,6 @@ class ProgramRecorder:
     def __init__(self, jit):
         self.jit = jit
         self.rows: list[dict] = []
-        self.phase = ""
 
     def __call__(self, function, **options):
         jitted = self.jit(function, **options)
@@ -99,7 +98,6 @@ def measure(encoder: str, name: str, args) -> list[dict]:
     import keras.src.backend.jax.trainer as jax_trainer
     import numpy as np
 
-    sys.path.insert(0, str(ROOT))
     from semisup.bench import BenchConfig
     from semisup.bench.config import strategy_class
     from semisup.bench.runner import is_out_of_memory
@@ -162,6 +160,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if os.environ.get("KERAS_BACKEND") != "jax":
         parser.error("run under KERAS_BACKEND=jax: the memory plan is XLA's, as JAX compiles it")
+    sys.path.insert(0, str(ROOT))  # this checkout's package, for every cell and the provenance
     from semisup.provenance import provenance
 
     for encoder in args.encoders.split(","):
