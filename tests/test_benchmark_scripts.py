@@ -1,5 +1,6 @@
 """Smoke tests of the scripts under benchmarks/ (they run on the GPU machine; here on tiny data)."""
 
+import hashlib
 import importlib.util
 import io
 import json
@@ -733,3 +734,82 @@ def test_step_memory_records_the_plan_of_every_program_a_fit_compiles(tmp_path):
         assert row["params"]["epochs"] == 1 and row["params"]["pretrain_epochs"] == 1
         assert row["encoder"] == "conv4" and row["image_shape"] == [32, 32, 3]
         assert row["provenance"]["backend"] == "jax"
+
+
+def _checkpoint_parts(tmp_path, back, cut_in=2):
+    """A run folder with two cells' checkpoints, packed as device_follow.sh packs them."""
+    runs = tmp_path / "runs"
+    cells = {"a1": {"autoencoder": 50, "classifier": 16}, "b2": {"joint": 53}}
+    for cell, phases in cells.items():
+        for phase, epoch in phases.items():
+            folder = runs / "grid-a" / "checkpoints" / cell / phase
+            folder.mkdir(parents=True)
+            (folder / "training_metadata.json").write_text(json.dumps({"epoch": epoch}))
+            (folder / "model.weights.h5").write_bytes(random.Random(epoch).randbytes(4000))
+    whole = tmp_path / "whole.tgz"
+    subprocess.run(["tar", "czf", str(whole), "-C", str(runs), "./grid-a/checkpoints"], check=True)
+    data = whole.read_bytes()
+    back.mkdir()
+    size = -(-len(data) // cut_in)
+    for index in range(cut_in):
+        (back / f"checkpoints.tgz.part{index:02d}").write_bytes(
+            data[index * size : (index + 1) * size]
+        )
+    return data
+
+
+def test_keep_checkpoints_checks_copies_and_lists_the_cells(tmp_path, capsys):
+    script = load_script("keep_checkpoints")
+    back = tmp_path / "device-6"
+    data = _checkpoint_parts(tmp_path, back)
+    into = tmp_path / "results" / "device" / "resume"
+    assert script.main([str(back), "--into", str(into)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "grid-a/checkpoints/a1: autoencoder 50, classifier 16" in out
+    assert "grid-a/checkpoints/b2: joint 53" in out
+    kept = sorted(into.glob("checkpoints.tgz.part*"))
+    assert [p.name for p in kept] == ["checkpoints.tgz.part00", "checkpoints.tgz.part01"]
+    assert b"".join(p.read_bytes() for p in kept) == data
+    readme = (into / "README.md").read_text()
+    assert "| grid-a | `a1` | autoencoder 50, classifier 16 |" in readme
+    assert hashlib.sha256(kept[1].read_bytes()).hexdigest() in readme
+    assert f"mv {into.as_posix()} /tmp/resume" in readme
+    assert "--runs /tmp/resume/checkpoints.tgz.part*" in readme
+
+    # what it kept stages as it came: stage_data.py joins the parts and checks the whole
+    stage = load_script("stage_data")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").write_text("/.stage*/\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    assert stage.main(["--repo", str(repo), "--runs", *map(str, kept)]) == 0
+
+    # parts already kept there are not overwritten
+    assert script.main([str(back), "--into", str(into)]) == 2
+    assert "already holds checkpoints.tgz parts" in capsys.readouterr().err
+
+
+def test_keep_checkpoints_refuses_a_torn_missing_or_heavy_archive(tmp_path, capsys):
+    script = load_script("keep_checkpoints")
+    back = tmp_path / "device-6"
+    _checkpoint_parts(tmp_path, back, cut_in=3)
+    into = tmp_path / "resume"
+    last = back / "checkpoints.tgz.part02"
+    whole_last = last.read_bytes()
+    last.write_bytes(whole_last[: len(whole_last) // 2])  # torn: a copy cut short
+    assert script.main([str(back), "--into", str(into)]) == 2
+    assert "do not make a whole checkpoints.tgz" in capsys.readouterr().err
+    last.write_bytes(whole_last)
+    (back / "checkpoints.tgz.part01").unlink()  # missing
+    assert script.main([str(back), "--into", str(into)]) == 2
+    assert "the parts of checkpoints.tgz are [0, 2]" in capsys.readouterr().err
+    assert script.main([str(tmp_path), "--into", str(into)]) == 2
+    assert "no checkpoints.tgz.partNN under" in capsys.readouterr().err
+    assert not into.exists()  # nothing kept on any error
+
+    (tmp_path / "h").mkdir()
+    heavy = tmp_path / "h" / "device-7"
+    _checkpoint_parts(tmp_path / "h", heavy)
+    assert script.main([str(heavy), "--into", str(into), "--max-mib", "0.001"]) == 2
+    assert "more than --max-mib 0.001" in capsys.readouterr().err
+    assert script.main([str(heavy), "--into", str(into)]) == 0
