@@ -118,6 +118,9 @@ PY
     done
     if [ -n "$held" ]; then
       split -b 15M -d "$packed" "$OUT/checkpoints.tgz.part" && ls -l "$OUT"/checkpoints.tgz.part*
+      # the returned files do not outlast the session: only the repository reaches the next one
+      echo "to resume these cells in a later session, keep the parts in the repository after" \
+        "the session's last call: benchmarks/keep_checkpoints.py (benchmarks/README.md)"
     fi
     rm -rf "$snapshot"
     [ -z "$left" ] || echo "checkpoints not brought back (over the $((limit >> 10)) KiB a call's" \

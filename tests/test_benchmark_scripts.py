@@ -414,11 +414,14 @@ def test_device_follow_brings_back_the_longest_running_cells_that_fit(tmp_path):
     assert "not brought back" in result.stdout
     assert "grid-a/checkpoints/new" in result.stdout
     assert "grid-b/checkpoints/unclaimed" in result.stdout
+    # and how to carry them past the session, where the returned files are lost
+    assert "benchmarks/keep_checkpoints.py" in result.stdout
 
     # room for none: nothing comes back, and it says which
     result = _follow(tmp_path, "0", "1", CALL_FILES_MIB="0")
     assert result.returncode == 3
     assert not list((tmp_path / "out").glob("checkpoints.tgz.part*"))
+    assert "keep_checkpoints" not in result.stdout
     assert "grid-a/checkpoints/old" in result.stdout
 
     def brought_back(**environment):
