@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
+import re
 import shutil
 import sys
 import tarfile
@@ -108,7 +109,9 @@ def _readme(source: Path, into: Path, parts: list[Path], cells) -> str:
 
 def keep(source: Path, into: Path, max_mib: float = 40.0) -> list:
     """Check the parts under `source`, copy them into `into` with a README.md; the cells found."""
-    parts = sorted(source.glob(f"{ARCHIVE}.part*"))
+    parts = sorted(
+        p for p in source.glob(f"{ARCHIVE}.part*") if re.fullmatch(r".*\.part\d+", p.name)
+    )
     if not parts:
         raise FileNotFoundError(
             f"no {ARCHIVE}.partNN under {source}: give the folder of the device call that brought "

@@ -765,6 +765,7 @@ def test_keep_checkpoints_checks_copies_and_lists_the_cells(tmp_path, capsys):
     script = load_script("keep_checkpoints")
     back = tmp_path / "device-6"
     data = _checkpoint_parts(tmp_path, back)
+    (back / "checkpoints.tgz.part01.tmp").write_text("a copy in progress, not a part")
     into = tmp_path / "results" / "device" / "resume"
     assert script.main([str(back), "--into", str(into)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
