@@ -11,9 +11,10 @@ For a cell that cannot finish inside one session's device time, keep the last ca
 The parts are joined and the archive read to its end first, so that a missing or torn part is
 an error here and not on the next machine; then they are copied, and README.md beside them
 records where they came from, each part's SHA-256, and each cell's saved phases with the epochs
-they hold (the phase names tell the strategy: `autoencoder` and `classifier` the two-step
-autoencoder, `joint` the one-step, `pretraining` the contrastive one, `round0`, `round1`, ...
-self-training; `semisup bench ... --dry-run` on the unpacked run folder names them).
+they hold (the phase names tell the strategy: `autoencoder` then `classifier` the two-step
+autoencoder, `pretrain` then `classifier` the contrastive one, `joint` the one-step, `round0`,
+`round1`, ... self-training, `classifier` alone the supervised fit; `semisup bench ...
+--dry-run` on the unpacked run folder names the cells).
 
 A device call carries the whole working tree within its 64 MiB, so the next session first moves
 the parts out of it (`mv INTO /tmp/resume`; `git checkout -- INTO` puts them back), stages them
@@ -30,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
-import re
 import shutil
 import sys
 import tarfile
@@ -69,9 +69,12 @@ def read_cells(archive: Path, scratch: Path) -> list[tuple[str, str, list[tuple[
     return cells
 
 
-def _readme(source: Path, into: Path, parts: list[Path], cells) -> str:
+def _phases(phases: list[tuple[str, int | None]]) -> str:
+    return ", ".join(f"{name} {'?' if epoch is None else epoch}" for name, epoch in phases)
+
+
+def _readme(source: Path, into: Path, parts: list[Path], total: int, cells) -> str:
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    total = sum(part.stat().st_size for part in parts)
     lines = [
         "# Checkpoints kept for a later session",
         "",
@@ -85,8 +88,7 @@ def _readme(source: Path, into: Path, parts: list[Path], cells) -> str:
     lines += [f"| {p.name} | {p.stat().st_size} | `{sha256_file(p)}` |" for p in parts]
     lines += ["", "| run | cell folder | phases saved (epochs done) |", "|---|---|---|"]
     for run, cell, phases in cells:
-        saved = ", ".join(f"{name} {'?' if epoch is None else epoch}" for name, epoch in phases)
-        lines.append(f"| {run} | `{cell}` | {saved or 'none'} |")
+        lines.append(f"| {run} | `{cell}` | {_phases(phases) or 'none'} |")
     lines += [
         "",
         "To resume these cells, move the parts out of the working tree (a device call carries "
@@ -109,9 +111,9 @@ def _readme(source: Path, into: Path, parts: list[Path], cells) -> str:
 
 def keep(source: Path, into: Path, max_mib: float = 40.0) -> list:
     """Check the parts under `source`, copy them into `into` with a README.md; the cells found."""
-    parts = sorted(
-        p for p in source.glob(f"{ARCHIVE}.part*") if re.fullmatch(r".*\.part\d+", p.name)
-    )
+    stage_data = _stage_data()
+    # NAME.partNN as stage_data.py joins them (a stray checkpoints.tgz.part01.tmp is no part)
+    parts = sorted(p for p in source.glob(f"{ARCHIVE}.part*") if stage_data._PART.match(p.name))
     if not parts:
         raise FileNotFoundError(
             f"no {ARCHIVE}.partNN under {source}: give the folder of the device call that brought "
@@ -130,7 +132,7 @@ def keep(source: Path, into: Path, max_mib: float = 40.0) -> list:
         )
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        (archive,) = _stage_data().join_parts(parts, scratch)
+        (archive,) = stage_data.join_parts(parts, scratch)
         try:
             cells = read_cells(archive, scratch / "unpacked")
         except (tarfile.TarError, EOFError, OSError) as error:
@@ -144,7 +146,7 @@ def keep(source: Path, into: Path, max_mib: float = 40.0) -> list:
     for part in parts:
         shutil.copy2(part, into / part.name)
     kept = [into / part.name for part in parts]
-    (into / "README.md").write_text(_readme(source, into, kept, cells))
+    (into / "README.md").write_text(_readme(source, into, kept, total, cells))
     return cells
 
 
@@ -164,8 +166,7 @@ def main(argv=None) -> int:
         print(f"keep_checkpoints: {error}", file=sys.stderr)
         return 2
     for run, cell, phases in cells:
-        saved = ", ".join(f"{name} {epoch}" for name, epoch in phases) or "no phase saved"
-        print(f"{run}/checkpoints/{cell}: {saved}")
+        print(f"{run}/checkpoints/{cell}: {_phases(phases) or 'no phase saved'}")
     print(f"kept in {args.into}; commit it with the run's queue record")
     return 0
 
